@@ -1,0 +1,1 @@
+"""Complaintflow: the shared domain vocabulary (models, policy, rules, settings)."""

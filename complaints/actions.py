@@ -1,0 +1,87 @@
+"""What staff and customers send to a running complaint (update/signal arguments).
+
+One model per action so fields can be added later without breaking running cases.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from complaints.intake import Money, NonEmptyText
+
+
+class _Action(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Findings(_Action):
+    """What the investigating department found."""
+
+    submitted_by: NonEmptyText
+    summary: NonEmptyText
+    root_cause: NonEmptyText
+    severity: Annotated[int, Field(ge=1, le=5)]
+    financial_loss: Money = Decimal("0")
+    recurring: bool = False
+    upheld: bool = True
+
+
+class Approval(_Action):
+    approver_id: NonEmptyText
+    comment: str = ""
+
+
+class Rejection(_Action):
+    approver_id: NonEmptyText
+    reason: NonEmptyText
+
+
+class Amendment(_Action):
+    """Approve a different amount than proposed (re-checked against the approver's limit)."""
+
+    approver_id: NonEmptyText
+    amount: Money
+    reason: NonEmptyText
+
+
+class OfferAnswer(StrEnum):
+    ACCEPT = "accept"
+    DECLINE = "decline"
+    COUNTER = "counter"
+
+
+class OfferResponse(_Action):
+    answer: OfferAnswer
+    reason: str = ""
+    counter_amount: Money | None = None
+    recorded_by: str = "customer"
+
+
+class Feedback(_Action):
+    csat: Annotated[int, Field(ge=1, le=5)]
+    comment: str = ""
+
+
+class Reassignment(_Action):
+    to_staff_id: NonEmptyText
+    brief: NonEmptyText
+    by: str = "system"
+
+
+class Note(_Action):
+    author: NonEmptyText
+    text: NonEmptyText
+
+
+class Withdrawal(_Action):
+    reason: str = "withdrawn by the customer"
+    recorded_by: str = "customer"
+
+
+class Reopen(_Action):
+    reason: NonEmptyText
+    recorded_by: str = "customer"

@@ -1,0 +1,134 @@
+"""The state of one case: its stage, timeline and the records it produces.
+
+`CaseState` is everything the workflow needs to resume after continue-as-new.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from complaints.actions import Feedback, Findings, OfferResponse, Withdrawal
+from complaints.intake import ComplaintInput
+from complaints.payout import PayoutReceipt
+from complaints.policy import Proposal
+from complaints.rules import CaseRules
+
+
+class Stage(StrEnum):
+    """In process order. The values are what `ComplaintStage` shows in the Web UI."""
+
+    RECEIVED = "Received"
+    INVESTIGATING = "Investigating"
+    PROPOSING = "ProposingRemedy"
+    AWAITING_APPROVAL = "AwaitingApproval"
+    AWAITING_CUSTOMER = "AwaitingCustomer"
+    FULFILLING = "Fulfilling"
+    FOLLOWING_UP = "FollowingUp"
+    AWAITING_FEEDBACK = "AwaitingFeedback"
+    CLOSING = "Closing"
+    CLOSED = "Closed"
+    WITHDRAWN = "Withdrawn"
+
+    @property
+    def is_final(self) -> bool:
+        return self in (Stage.CLOSED, Stage.WITHDRAWN)
+
+
+class TimelineEvent(BaseModel):
+    at: datetime
+    kind: str
+    detail: str
+    actor: str = "system"
+
+
+class CaseState(BaseModel):
+    """Carried whole across continue-as-new; nothing here is derived from history."""
+
+    complaint: ComplaintInput
+    rules: CaseRules
+    stage: Stage = Stage.RECEIVED
+    owner_id: str
+    received_at: datetime
+    timeline: list[TimelineEvent] = Field(default_factory=list)
+    message_seq: int = 0
+    investigation_round: int = 1
+    findings: Findings | None = None
+    review_reason: str | None = None
+    investigation_due: datetime | None = None
+    investigation_escalated: bool = False
+    proposal: Proposal | None = None
+    proposal_versions: int = 0
+    approved_by: str | None = None
+    approval_level: str | None = None
+    approval_due: datetime | None = None
+    offer_due: datetime | None = None
+    offer_response: OfferResponse | None = None
+    offer_standing: bool = False
+    payout: PayoutReceipt | None = None
+    resolved_at: datetime | None = None
+    reopen_until: datetime | None = None
+    reopen_reason: str | None = None
+    feedback: Feedback | None = None
+    survey_due: datetime | None = None
+    withdrawal: Withdrawal | None = None
+    last_customer_update_at: datetime
+    closed_at: datetime | None = None
+    continued_as_new: int = 0
+
+
+class ComplaintWorkflowInput(BaseModel):
+    """The workflow's single input: a new complaint, or a case carried over."""
+
+    complaint: ComplaintInput
+    carried: CaseState | None = None
+
+
+class CaseStatus(BaseModel):
+    """The `status` query: what the admin script's `show` prints."""
+
+    complaint_id: str
+    stage: Stage
+    customer_name: str
+    customer_email: str
+    category: str
+    priority: str
+    owner_id: str
+    owner_name: str
+    waiting_for: str
+    due: datetime | None
+    findings: Findings | None
+    proposal: Proposal | None
+    approved_by: str | None
+    offer_response: OfferResponse | None
+    offer_standing: bool
+    payout: PayoutReceipt | None
+    feedback: Feedback | None
+    received_at: datetime
+    closed_at: datetime | None
+    continued_as_new: int
+
+
+class CaseOutcome(BaseModel):
+    """The record written at closure, for reports and learning."""
+
+    complaint_id: str
+    workflow_id: str
+    customer_id: str
+    category: str
+    priority: str
+    outcome: str  # resolved | offer_lapsed | withdrawn
+    root_cause: str | None
+    recurring: bool | None
+    severity: int | None
+    remedy_total: Decimal
+    currency: str
+    paid: bool
+    csat: int | None
+    received_at: datetime
+    closed_at: datetime
+    reopened: bool
+    investigation_escalated: bool

@@ -1,0 +1,126 @@
+"""What a complaint looks like when it enters the system.
+
+Validation lives here so that every entry point (CLI, HTTP intake, client library)
+refuses the same bad input with the same message.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+)
+
+ComplaintId = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"),
+]
+NonEmptyText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
+
+WORKFLOW_ID_PREFIX = "complaint-"
+
+
+class Category(StrEnum):
+    BILLING = "billing"
+    DELIVERY = "delivery"
+    PRODUCT = "product"
+    SERVICE = "service"
+    OTHER = "other"
+
+
+class Priority(StrEnum):
+    URGENT = "urgent"
+    HIGH = "high"
+    NORMAL = "normal"
+    LOW = "low"
+
+
+class Customer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: NonEmptyText
+    name: NonEmptyText
+    email: EmailStr
+    language: str = "en"
+    timezone: str = "UTC"
+
+
+class ComplaintInput(BaseModel):
+    """One complaint as submitted by operations or another system."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: ComplaintId
+    customer: Customer
+    category: Category
+    priority: Priority = Priority.NORMAL
+    description: NonEmptyText = Field(description="The complaint in the customer's own words.")
+    desired_outcome: str | None = None
+    claimed_amount: Money | None = None
+    received_at: datetime | None = None
+    channel: str = "email"
+
+    @property
+    def workflow_id(self) -> str:
+        return workflow_id_for(self.id)
+
+
+def workflow_id_for(complaint_id: str) -> str:
+    """`complaint-<id>`: readable in the Web UI and the dedupe key for starts."""
+    if complaint_id.startswith(WORKFLOW_ID_PREFIX):
+        return complaint_id
+    return f"{WORKFLOW_ID_PREFIX}{complaint_id}"
+
+
+class InvalidInput(ValueError):
+    """Input refused before anything started; the message names the field and reason."""
+
+
+def describe_validation_error(error: ValidationError, prefix: str = "") -> str:
+    lines = []
+    for problem in error.errors():
+        location = ".".join(str(part) for part in problem["loc"]) or "(input)"
+        lines.append(f"{prefix}{location}: {problem['msg']}")
+    return "\n".join(lines)
+
+
+_complaint_list = TypeAdapter(list[ComplaintInput])
+
+
+def parse_complaints(text: str) -> list[ComplaintInput]:
+    """Parse one complaint (a JSON object) or many (a JSON list); all or nothing."""
+    try:
+        data: Any = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"input: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
+    if isinstance(data, dict):
+        try:
+            return [ComplaintInput.model_validate(data)]
+        except ValidationError as exc:
+            raise InvalidInput(describe_validation_error(exc)) from exc
+    if isinstance(data, list):
+        if not data:
+            raise InvalidInput("input: the list of complaints is empty")
+        try:
+            complaints = _complaint_list.validate_python(data)
+        except ValidationError as exc:
+            raise InvalidInput(describe_validation_error(exc, prefix="complaint ")) from exc
+        seen: set[str] = set()
+        for complaint in complaints:
+            if complaint.id in seen:
+                raise InvalidInput(f"id: complaint {complaint.id!r} appears twice in the input")
+            seen.add(complaint.id)
+        return complaints
+    raise InvalidInput("input: expected a JSON object (one complaint) or a list of them")

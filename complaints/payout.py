@@ -1,0 +1,36 @@
+"""The payout contract: exactly once per proposal version, whatever retries happen."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from pydantic import BaseModel
+
+from complaints.policy import RemedyItem
+
+
+def payout_key(workflow_id: str, proposal_version: int) -> str:
+    """Same proposal, same key: the ledger's unique constraint makes a retry a no-op."""
+    return f"{workflow_id}:proposal-{proposal_version}"
+
+
+class PayoutRequest(BaseModel):
+    idempotency_key: str
+    complaint_id: str
+    workflow_id: str
+    customer_id: str
+    amount: Decimal
+    currency: str
+    items: list[RemedyItem]
+    approved_by: str
+    policy_version: str
+
+
+class PayoutReceipt(BaseModel):
+    idempotency_key: str
+    amount: Decimal
+    currency: str
+    ledger_id: int
+    paid_at: datetime
+    already_paid: bool = False

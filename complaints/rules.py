@@ -1,0 +1,133 @@
+"""The business rules a case runs under: staff, approval limits, routing, timings.
+
+Read from a TOML file by an activity when a case starts and then pinned in the case's
+state, so editing the file never changes the rules of a case already running.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+
+from complaints.intake import Category
+
+
+class _Config(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Role(_Config):
+    name: str
+    approval_limit: Decimal = Field(ge=0)
+
+
+class StaffMember(_Config):
+    id: str
+    name: str
+    email: EmailStr
+    role: str
+    phone: str = ""
+
+
+class Route(_Config):
+    """Who owns complaints of a category and which department investigates them."""
+
+    owner: str
+    department: str
+    department_email: EmailStr
+    escalate_to: str
+
+
+class Timings(_Config):
+    investigation: timedelta = timedelta(days=5)
+    investigation_reminder_before: timedelta = timedelta(days=1)
+    approval: timedelta = timedelta(days=2)
+    approval_reminder_before: timedelta = timedelta(hours=12)
+    offer: timedelta = timedelta(days=10)
+    offer_reminder_before: timedelta = timedelta(days=3)
+    follow_up_after: timedelta = timedelta(days=7)
+    reopen_window: timedelta = timedelta(days=14)
+    survey_reminder_after: timedelta = timedelta(days=3)
+    survey_expires_after: timedelta = timedelta(days=7)
+    progress_update_every: timedelta = timedelta(days=3)
+
+
+class CompensationTable(_Config):
+    """Parameters of the first, simple compensation policy (see `policy.py`)."""
+
+    version: str = "v1"
+    currency: str = "GBP"
+    goodwill_by_severity: tuple[Decimal, Decimal, Decimal, Decimal, Decimal] = (
+        Decimal("0"),
+        Decimal("10"),
+        Decimal("25"),
+        Decimal("50"),
+        Decimal("100"),
+    )
+    recurring_goodwill_multiplier: Decimal = Decimal("2")
+    auto_approve_up_to: Decimal = Decimal("50")
+
+
+class CaseRules(_Config):
+    version: str
+    roles: tuple[Role, ...]
+    staff: tuple[StaffMember, ...]
+    routing: dict[Category, Route]
+    timings: Timings = Timings()
+    compensation: CompensationTable = CompensationTable()
+    continue_as_new_after_events: int = Field(default=5000, ge=50)
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> CaseRules:
+        role_names = {role.name for role in self.roles}
+        staff_ids = {member.id for member in self.staff}
+        for member in self.staff:
+            if member.role not in role_names:
+                raise ValueError(f"staff {member.id}: unknown role {member.role!r}")
+        for category in Category:
+            if category not in self.routing:
+                raise ValueError(f"routing: no route for category {category.value!r}")
+        for category, route in self.routing.items():
+            for field in ("owner", "escalate_to"):
+                if getattr(route, field) not in staff_ids:
+                    raise ValueError(f"routing.{category.value}.{field}: unknown staff id {getattr(route, field)!r}")
+        return self
+
+    # -- pure look-ups used by the workflow and its validators --------------------------
+
+    def staff_member(self, staff_id: str) -> StaffMember | None:
+        return next((member for member in self.staff if member.id == staff_id), None)
+
+    def role(self, name: str) -> Role:
+        return next(role for role in self.roles if role.name == name)
+
+    def approval_limit(self, staff_id: str) -> Decimal:
+        member = self.staff_member(staff_id)
+        return self.role(member.role).approval_limit if member else Decimal("-1")
+
+    def level_needed(self, amount: Decimal) -> Role:
+        """The lowest role whose limit covers the amount (the top role if none does)."""
+        for role in sorted(self.roles, key=lambda r: r.approval_limit):
+            if role.approval_limit >= amount:
+                return role
+        return max(self.roles, key=lambda r: r.approval_limit)
+
+    def next_level(self, role_name: str) -> Role | None:
+        ordered = sorted(self.roles, key=lambda r: r.approval_limit)
+        names = [role.name for role in ordered]
+        index = names.index(role_name)
+        return ordered[index + 1] if index + 1 < len(ordered) else None
+
+    def approvers_at(self, role_name: str) -> list[StaffMember]:
+        """Everyone whose limit is at least that of the role (they may all approve)."""
+        floor = self.role(role_name).approval_limit
+        return [member for member in self.staff if self.approval_limit(member.id) >= floor]
+
+
+def load_rules(path: Path) -> CaseRules:
+    with path.open("rb") as handle:
+        return CaseRules.model_validate(tomllib.load(handle))

@@ -1,0 +1,37 @@
+"""Custom search attributes (DESIGN.md): the Web UI filters and the admin queue read these."""
+
+from __future__ import annotations
+
+from temporalio.common import SearchAttributeKey
+
+COMPLAINT_STAGE = SearchAttributeKey.for_keyword("ComplaintStage")
+COMPLAINT_PRIORITY = SearchAttributeKey.for_keyword("ComplaintPriority")
+COMPLAINT_CATEGORY = SearchAttributeKey.for_keyword("ComplaintCategory")
+CUSTOMER_ID = SearchAttributeKey.for_keyword("CustomerId")
+ASSIGNED_TO = SearchAttributeKey.for_keyword("AssignedTo")
+AWAITING_APPROVAL_LEVEL = SearchAttributeKey.for_keyword("AwaitingApprovalLevel")
+COMPENSATION_AMOUNT = SearchAttributeKey.for_float("CompensationAmount")
+SLA_BREACHED = SearchAttributeKey.for_bool("SlaBreached")
+NEXT_DEADLINE = SearchAttributeKey.for_datetime("NextDeadline")
+
+ALL = (
+    COMPLAINT_STAGE,
+    COMPLAINT_PRIORITY,
+    COMPLAINT_CATEGORY,
+    CUSTOMER_ID,
+    ASSIGNED_TO,
+    AWAITING_APPROVAL_LEVEL,
+    COMPENSATION_AMOUNT,
+    SLA_BREACHED,
+    NEXT_DEADLINE,
+)
+
+_CLI_TYPE = {"KEYWORD": "Keyword", "DOUBLE": "Double", "BOOL": "Bool", "DATETIME": "Datetime"}
+
+
+def dev_server_flags() -> list[str]:
+    """`--search-attribute Name=Type` flags for `temporal server start-dev`."""
+    flags: list[str] = []
+    for key in ALL:
+        flags += ["--search-attribute", f"{key.name}={_CLI_TYPE[key.indexed_value_type.name.removeprefix('INDEXED_VALUE_TYPE_')]}"]
+    return flags

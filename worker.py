@@ -1,0 +1,64 @@
+"""The worker: runs complaint workflows and their activities. Stateless; run as many as needed.
+
+    python worker.py        (or: complaints worker)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from datetime import timedelta
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities import ComplaintActivities
+from complaints.connection import connect
+from complaints.logging import configure_logging
+from complaints.settings import Settings
+from workflows import ComplaintWorkflow
+
+log = logging.getLogger("complaintflow.worker")
+
+
+def build_worker(client: Client, settings: Settings, activities: ComplaintActivities) -> Worker:
+    return Worker(
+        client,
+        task_queue=settings.task_queue,
+        workflows=[ComplaintWorkflow],
+        activities=activities.all(),
+        graceful_shutdown_timeout=timedelta(seconds=10),
+    )
+
+
+async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
+    client = await connect()
+    activities = ComplaintActivities(settings)
+    await activities.prepare()
+    try:
+        async with build_worker(client, settings, activities):
+            log.info("worker started", extra={"task_queue": settings.task_queue})
+            await stop.wait()
+            log.info("worker stopping: finishing running activities")
+    finally:
+        await activities.close()
+    log.info("worker stopped")
+
+
+def main() -> None:
+    settings = Settings()
+    configure_logging(settings.log_format, settings.log_level)
+
+    async def _main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await run_worker(settings, stop)
+
+    asyncio.run(_main())
+
+
+if __name__ == "__main__":
+    main()
