@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -46,7 +47,11 @@ class TimelineEvent(BaseModel):
 
 
 class CaseState(BaseModel):
-    """Carried whole across continue-as-new; nothing here is derived from history."""
+    """Carried whole across continue-as-new; nothing here is derived from history.
+
+    Deadlines are absolute instants and one-shot steps are remembered in `done`, so a
+    stage re-entered after continue-as-new neither restarts its clock nor repeats a message.
+    """
 
     complaint: ComplaintInput
     rules: CaseRules
@@ -54,30 +59,40 @@ class CaseState(BaseModel):
     owner_id: str
     received_at: datetime
     timeline: list[TimelineEvent] = Field(default_factory=list)
+    done: list[str] = Field(default_factory=list)
     message_seq: int = 0
+    last_customer_update_at: datetime
+    # investigation (a review after a rejection, decline or reopen is a new round)
     investigation_round: int = 1
-    findings: Findings | None = None
-    review_reason: str | None = None
     investigation_due: datetime | None = None
     investigation_escalated: bool = False
+    review_reason: str | None = None
+    findings: Findings | None = None
+    # remedy and approval
     proposal: Proposal | None = None
     proposal_versions: int = 0
-    approved_by: str | None = None
     approval_level: str | None = None
     approval_due: datetime | None = None
+    approval_outcome: Literal["approved", "rejected"] | None = None
+    approved_by: str | None = None
+    # offer
     offer_due: datetime | None = None
     offer_response: OfferResponse | None = None
     offer_standing: bool = False
-    payout: PayoutReceipt | None = None
+    # fulfilment and after
+    payouts: list[PayoutReceipt] = Field(default_factory=list)
     resolved_at: datetime | None = None
     reopen_until: datetime | None = None
-    reopen_reason: str | None = None
+    reopened: bool = False
+    survey_started_at: datetime | None = None
     feedback: Feedback | None = None
-    survey_due: datetime | None = None
     withdrawal: Withdrawal | None = None
-    last_customer_update_at: datetime
     closed_at: datetime | None = None
     continued_as_new: int = 0
+
+    @property
+    def paid_total(self) -> Decimal:
+        return sum((payout.amount for payout in self.payouts), Decimal("0"))
 
 
 class ComplaintWorkflowInput(BaseModel):
@@ -105,7 +120,7 @@ class CaseStatus(BaseModel):
     approved_by: str | None
     offer_response: OfferResponse | None
     offer_standing: bool
-    payout: PayoutReceipt | None
+    payouts: list[PayoutReceipt]
     feedback: Feedback | None
     received_at: datetime
     closed_at: datetime | None

@@ -7,12 +7,12 @@ refuses the same bad input with the same message.
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import (
+    AwareDatetime,
     BaseModel,
     ConfigDict,
     EmailStr,
@@ -69,7 +69,7 @@ class ComplaintInput(BaseModel):
     description: NonEmptyText = Field(description="The complaint in the customer's own words.")
     desired_outcome: str | None = None
     claimed_amount: Money | None = None
-    received_at: datetime | None = None
+    received_at: AwareDatetime | None = None
     channel: str = "email"
 
     @property

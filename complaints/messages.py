@@ -65,6 +65,7 @@ class CaseBrief(BaseModel):
     owner_phone: str
     department: str
     stage: str
+    customer_timezone: str = "UTC"  # IANA name; customer messages show times in it
 
 
 class MessageRequest(BaseModel):

@@ -48,7 +48,11 @@ def propose_remedy(findings: Findings, rules: CaseRules, version: int) -> Propos
     if findings.recurring:
         goodwill *= table.recurring_goodwill_multiplier
     if goodwill > 0:
-        why = "this has happened before, which it should not have" if findings.recurring else "the trouble this caused you"
+        why = (
+            "this has happened before, which it should not have"
+            if findings.recurring
+            else "the trouble this caused you"
+        )
         items.append(RemedyItem(kind="goodwill", amount=goodwill, reason=f"A goodwill payment for {why}."))
     return _with_level(items, rules, version, note="" if findings.upheld else "Complaint not upheld.")
 

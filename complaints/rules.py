@@ -127,6 +127,10 @@ class CaseRules(_Config):
         floor = self.role(role_name).approval_limit
         return [member for member in self.staff if self.approval_limit(member.id) >= floor]
 
+    def asked_to_approve(self, role_name: str) -> list[StaffMember]:
+        """Whom an approval request goes to: the staff of that role, else anyone above it."""
+        return [member for member in self.staff if member.role == role_name] or self.approvers_at(role_name)
+
 
 def load_rules(path: Path) -> CaseRules:
     with path.open("rb") as handle:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
+from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
+from temporalio.service import RPCError, RPCStatusCode
 
 COMPLAINT_STAGE = SearchAttributeKey.for_keyword("ComplaintStage")
 COMPLAINT_PRIORITY = SearchAttributeKey.for_keyword("ComplaintPriority")
@@ -33,5 +36,31 @@ def dev_server_flags() -> list[str]:
     """`--search-attribute Name=Type` flags for `temporal server start-dev`."""
     flags: list[str] = []
     for key in ALL:
-        flags += ["--search-attribute", f"{key.name}={_CLI_TYPE[key.indexed_value_type.name.removeprefix('INDEXED_VALUE_TYPE_')]}"]
+        flags += [
+            "--search-attribute",
+            f"{key.name}={_CLI_TYPE[key.indexed_value_type.name.removeprefix('INDEXED_VALUE_TYPE_')]}",
+        ]
     return flags
+
+
+async def register_search_attributes(client: Client, namespace: str | None = None) -> list[str]:
+    """Register any missing attribute (real cluster set-up, test servers); returns those added.
+
+    The time-skipping test server cannot list attributes, only add them: there, add all.
+    """
+    namespace = namespace or client.namespace
+    known: set[str] = set()
+    try:
+        existing = await client.operator_service.list_search_attributes(
+            ListSearchAttributesRequest(namespace=namespace)
+        )
+        known = set(existing.custom_attributes) | set(existing.system_attributes)
+    except RPCError as error:
+        if error.status is not RPCStatusCode.UNIMPLEMENTED:
+            raise
+    missing = {key.name: key.indexed_value_type for key in ALL if key.name not in known}
+    if missing:
+        await client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(namespace=namespace, search_attributes=missing)  # type: ignore[arg-type]
+        )
+    return sorted(missing)

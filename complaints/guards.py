@@ -1,0 +1,132 @@
+"""Why a staff or customer action is refused, as pure functions of the case state.
+
+Update validators call these (a refused update leaves no trace in history), and any
+later signal-based path can call the same ones, so the rules exist exactly once.
+Each raises `Refused` with a reason written for the person who tried.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from complaints.actions import (
+    Amendment,
+    Approval,
+    Feedback,
+    Findings,
+    Note,
+    OfferAnswer,
+    OfferResponse,
+    Reassignment,
+    Rejection,
+    Reopen,
+    Withdrawal,
+)
+from complaints.case import CaseState, Stage
+
+
+class Refused(Exception):
+    """An action the case cannot take now; the message is shown verbatim to the caller."""
+
+
+def _fmt(moment: datetime) -> str:
+    return moment.strftime("%a %d %b %Y %H:%M UTC")
+
+
+def _require_stage(state: CaseState, *stages: Stage, action: str) -> None:
+    if state.stage not in stages:
+        expected = " or ".join(stage.value for stage in stages)
+        raise Refused(f"cannot {action}: the complaint is {state.stage.value}, not {expected}")
+
+
+def _require_staff(state: CaseState, staff_id: str, field: str) -> None:
+    if state.rules.staff_member(staff_id) is None:
+        raise Refused(f"{field}: unknown staff id {staff_id!r}")
+
+
+def _require_open(state: CaseState, action: str) -> None:
+    if state.stage.is_final:
+        raise Refused(f"cannot {action}: the complaint is already {state.stage.value}")
+
+
+def _require_limit(state: CaseState, approver_id: str, amount: Decimal, action: str) -> None:
+    limit = state.rules.approval_limit(approver_id)
+    member = state.rules.staff_member(approver_id)
+    assert member is not None
+    if limit < amount:
+        currency = state.rules.compensation.currency
+        raise Refused(
+            f"cannot {action}: {amount:.2f} {currency} is over the approval limit of "
+            f"{member.name} ({member.role}, up to {limit:.2f} {currency})"
+        )
+
+
+def check_findings(state: CaseState, findings: Findings) -> None:
+    _require_stage(state, Stage.INVESTIGATING, action="submit findings")
+    _require_staff(state, findings.submitted_by, "submitted_by")
+
+
+def _check_decision(state: CaseState, approver_id: str, amount: Decimal, action: str) -> None:
+    _require_stage(state, Stage.AWAITING_APPROVAL, action=action)
+    _require_staff(state, approver_id, "approver_id")
+    _require_limit(state, approver_id, amount, action)
+
+
+def check_approval(state: CaseState, approval: Approval) -> None:
+    total = state.proposal.total if state.proposal else Decimal("0")
+    _check_decision(state, approval.approver_id, total, "approve")
+
+
+def check_rejection(state: CaseState, rejection: Rejection) -> None:
+    total = state.proposal.total if state.proposal else Decimal("0")
+    _check_decision(state, rejection.approver_id, total, "reject")
+
+
+def check_amendment(state: CaseState, amendment: Amendment) -> None:
+    _check_decision(state, amendment.approver_id, amendment.amount, "amend")
+
+
+def check_offer_response(state: CaseState, response: OfferResponse) -> None:
+    standing = state.stage is Stage.FOLLOWING_UP and state.offer_standing
+    if state.stage is not Stage.AWAITING_CUSTOMER and not standing:
+        raise Refused(f"cannot record an offer response: no offer is open (the complaint is {state.stage.value})")
+    if response.answer is OfferAnswer.DECLINE and not response.reason.strip():
+        raise Refused("reason: a decline needs the customer's reason")
+    if response.answer is OfferAnswer.COUNTER and not response.counter_amount:
+        raise Refused("counter_amount: a counter-offer needs an amount above zero")
+
+
+def check_reopen(state: CaseState, reopen: Reopen, now: datetime) -> None:
+    if state.stage in (Stage.AWAITING_FEEDBACK, Stage.CLOSING) or (
+        state.stage is Stage.FOLLOWING_UP and state.reopen_until is not None and now > state.reopen_until
+    ):
+        closed = _fmt(state.reopen_until) if state.reopen_until else "earlier"
+        raise Refused(f"cannot reopen: the reopen window closed on {closed}")
+    _require_stage(state, Stage.FOLLOWING_UP, action="reopen")
+
+
+def check_feedback(state: CaseState, feedback: Feedback) -> None:
+    _require_stage(state, Stage.AWAITING_FEEDBACK, action="record feedback")
+    if state.feedback is not None:
+        raise Refused("cannot record feedback: the customer has already answered the survey")
+
+
+def check_reassignment(state: CaseState, reassignment: Reassignment) -> None:
+    _require_open(state, "reassign")
+    _require_staff(state, reassignment.to_staff_id, "to_staff_id")
+    if reassignment.to_staff_id == state.owner_id:
+        raise Refused(f"to_staff_id: the complaint is already assigned to {reassignment.to_staff_id}")
+
+
+def check_note(state: CaseState, note: Note) -> None:
+    _require_open(state, "add a note")
+    _require_staff(state, note.author, "author")
+
+
+def check_withdrawal(state: CaseState, withdrawal: Withdrawal) -> None:
+    _require_open(state, "withdraw")
+    if state.withdrawal is not None:
+        raise Refused("cannot withdraw: the complaint is already being withdrawn")
+    if state.stage in (Stage.FULFILLING, Stage.CLOSING):
+        raise Refused(f"cannot withdraw: the complaint is {state.stage.value}; it will be closed in a moment")

@@ -1,0 +1,224 @@
+"""The workflow's outward steps: messages, payouts, records, and what the UI shows.
+
+A base class of `ComplaintWorkflow`, kept apart so the workflow module reads as the
+process. Every outward step is an activity with timeouts, a retry policy and an
+idempotency key derived from the workflow id and a sequence carried in the state.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy, SearchAttributeUpdate
+from temporalio.exceptions import ActivityError
+
+with workflow.unsafe.imports_passed_through():
+    import email_validator  # noqa: F401  (pydantic imports it lazily to check EmailStr)
+
+    from complaints import search_attributes as sa
+    from complaints.case import CaseOutcome, CaseState, Stage, TimelineEvent
+    from complaints.messages import CaseBrief, MessageKind, MessageReceipt, MessageRequest, Recipient
+    from complaints.payout import PayoutReceipt, PayoutRequest, payout_key
+    from complaints.rules import StaffMember
+
+MESSAGE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=5))
+# Money and records must never be given up on: retry until it works, however long.
+DURABLE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=2))
+
+
+def when(moment: datetime | None) -> str:
+    return moment.strftime("%a %d %b %Y %H:%M UTC") if moment else "no deadline"
+
+
+class CaseIO:
+    """State holder plus the helpers every stage uses."""
+
+    _state: CaseState | None = None
+    _published: dict[str, object]
+
+    @property
+    def state(self) -> CaseState:
+        assert self._state is not None, "the case state is created by run() before any stage"
+        return self._state
+
+    # -- the audit trail ----------------------------------------------------------------
+
+    def _record(self, kind: str, detail: str, actor: str = "system") -> None:
+        self.state.timeline.append(TimelineEvent(at=workflow.now(), kind=kind, detail=detail, actor=actor))
+        workflow.logger.info("%s: %s", kind, detail)
+
+    def _done(self, marker: str) -> bool:
+        return marker in self.state.done
+
+    def _mark_done(self, marker: str) -> None:
+        self.state.done.append(marker)
+
+    # -- people ---------------------------------------------------------------------------
+
+    @property
+    def owner(self) -> StaffMember:
+        owner = self.state.rules.staff_member(self.state.owner_id)
+        assert owner is not None, "owners are validated against the directory"
+        return owner
+
+    def _brief(self) -> CaseBrief:
+        state, owner = self.state, self.owner
+        complaint = state.complaint
+        return CaseBrief(
+            reference=complaint.id,
+            customer_name=complaint.customer.name,
+            customer_email=complaint.customer.email,
+            category=complaint.category.value,
+            priority=complaint.priority.value,
+            description=complaint.description,
+            desired_outcome=complaint.desired_outcome,
+            received_at=state.received_at,
+            owner_name=owner.name,
+            owner_email=owner.email,
+            owner_phone=owner.phone,
+            department=state.rules.routing[complaint.category].department,
+            stage=state.stage.value,
+        )
+
+    def _history_lines(self, last: int = 30) -> list[str]:
+        return [f"{when(e.at)} · {e.kind} · {e.detail}" for e in self.state.timeline[-last:]]
+
+    # -- messages -------------------------------------------------------------------------
+
+    async def _send(self, kind: MessageKind, to: Recipient, **content: object) -> bool:
+        """Send one message; a permanent delivery failure is recorded, never fatal to the case."""
+        self.state.message_seq += 1
+        request = MessageRequest(
+            idempotency_key=f"{workflow.info().workflow_id}:{kind.value}:{self.state.message_seq}",
+            kind=kind,
+            to=to,
+            case=self._brief(),
+            **content,
+        )
+        try:
+            await workflow.execute_activity(
+                "send_message",
+                request,
+                result_type=MessageReceipt,
+                start_to_close_timeout=timedelta(seconds=60),
+                schedule_to_close_timeout=timedelta(hours=6),
+                retry_policy=MESSAGE_RETRY,
+                summary=f"{kind.summary} to {to.name}",
+            )
+        except ActivityError as failure:
+            cause = failure.cause or failure
+            self._record("message failed", f"{kind.value} to {to.email}: {cause}")
+            return False
+        self._record("message sent", f"{kind.value} to {to.name} <{to.email}>")
+        return True
+
+    async def _tell_customer(self, kind: MessageKind, **content: object) -> None:
+        customer = self.state.complaint.customer
+        if await self._send(kind, Recipient(name=customer.name, email=customer.email), **content):
+            self.state.last_customer_update_at = workflow.now()
+
+    async def _tell_staff(self, kind: MessageKind, people: list[StaffMember], **content: object) -> None:
+        for person in people:
+            await self._send(kind, Recipient(name=person.name, email=person.email), **content)
+
+    async def _tell_department(self, kind: MessageKind, **content: object) -> None:
+        route = self.state.rules.routing[self.state.complaint.category]
+        await self._send(kind, Recipient(name=route.department, email=route.department_email), **content)
+
+    # -- money and records ------------------------------------------------------------------
+
+    async def _pay(self, amount_due: Decimal, approved_by: str) -> PayoutReceipt:
+        proposal = self.state.proposal
+        assert proposal is not None
+        info = workflow.info()
+        request = PayoutRequest(
+            idempotency_key=payout_key(info.workflow_id, proposal.version),
+            complaint_id=self.state.complaint.id,
+            workflow_id=info.workflow_id,
+            customer_id=self.state.complaint.customer.id,
+            amount=amount_due,
+            currency=proposal.currency,
+            items=proposal.items,
+            approved_by=approved_by,
+            policy_version=proposal.policy_version,
+        )
+        receipt: PayoutReceipt = await workflow.execute_activity(
+            "pay_compensation",
+            request,
+            result_type=PayoutReceipt,
+            start_to_close_timeout=timedelta(seconds=60),
+            retry_policy=DURABLE_RETRY,
+            summary=f"pay {amount_due} {proposal.currency} (proposal v{proposal.version})",
+        )
+        return receipt
+
+    async def _record_outcome(self, outcome: CaseOutcome) -> None:
+        await workflow.execute_activity(
+            "record_outcome",
+            outcome,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=DURABLE_RETRY,
+            summary=f"record outcome: {outcome.outcome}",
+        )
+
+    # -- what the Web UI and the admin queue see ----------------------------------------------
+
+    def waiting_for(self) -> tuple[str, datetime | None]:
+        """What the case waits for, and until when: shown in the UI and by `admin show`."""
+        state = self.state
+        match state.stage:
+            case Stage.INVESTIGATING:
+                dept = state.rules.routing[state.complaint.category].department
+                return f"findings from {dept}", state.investigation_due
+            case Stage.AWAITING_APPROVAL:
+                return f"approval by a {state.approval_level or 'staff member'}", state.approval_due
+            case Stage.AWAITING_CUSTOMER:
+                return "the customer's answer to the offer", state.offer_due
+            case Stage.FOLLOWING_UP:
+                standing = " (the offer still stands)" if state.offer_standing else ""
+                return f"the reopen window to close{standing}", state.reopen_until
+            case Stage.AWAITING_FEEDBACK:
+                due = (
+                    state.survey_started_at + state.rules.timings.survey_expires_after
+                    if state.survey_started_at
+                    else None
+                )
+                return "the customer's survey answer", due
+            case Stage.CLOSED | Stage.WITHDRAWN:
+                return "nothing: the case is closed", None
+            case _:
+                return "the system (working)", None
+
+    def _publish(self) -> None:
+        """Keep search attributes and current details in step with the state (only on change)."""
+        state = self.state
+        waiting, due = self.waiting_for()
+        proposal_total = float(state.proposal.total) if state.proposal else 0.0
+        values: dict[str, object] = {
+            sa.COMPLAINT_STAGE.name: state.stage.value,
+            sa.ASSIGNED_TO.name: state.owner_id,
+            sa.AWAITING_APPROVAL_LEVEL.name: state.approval_level if state.stage is Stage.AWAITING_APPROVAL else "",
+            sa.COMPENSATION_AMOUNT.name: proposal_total,
+            sa.SLA_BREACHED.name: state.investigation_escalated,
+            sa.NEXT_DEADLINE.name: due,
+        }
+        if values != self._published:
+            updates: list[SearchAttributeUpdate[Any]] = [
+                sa.COMPLAINT_STAGE.value_set(state.stage.value),
+                sa.ASSIGNED_TO.value_set(state.owner_id),
+                sa.COMPENSATION_AMOUNT.value_set(proposal_total),
+                sa.SLA_BREACHED.value_set(state.investigation_escalated),
+                sa.AWAITING_APPROVAL_LEVEL.value_set(state.approval_level)
+                if state.stage is Stage.AWAITING_APPROVAL and state.approval_level
+                else sa.AWAITING_APPROVAL_LEVEL.value_unset(),
+                sa.NEXT_DEADLINE.value_set(due) if due else sa.NEXT_DEADLINE.value_unset(),
+            ]
+            workflow.upsert_search_attributes(updates)
+            self._published = values
+        workflow.set_current_details(
+            f"**{state.stage.value}** — waiting for {waiting}, due {when(due)}.\n\n"
+            f"Owner: {self.owner.name} ({state.owner_id}). Customer: {state.complaint.customer.name}."
+        )

@@ -1,0 +1,104 @@
+"""What runs throughout a case: interruptible waits, progress updates, continue-as-new.
+
+Every wait in the process goes through `_wait`, so a withdrawal or a long history can
+interrupt any stage; stages are written to be re-entered afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from datetime import datetime
+
+from temporalio import workflow
+
+from workflows.case_actions import CaseActions
+
+with workflow.unsafe.imports_passed_through():
+    from complaints.case import ComplaintWorkflowInput, Stage
+    from complaints.messages import MessageKind
+
+# Stages in which the customer hears from us every few days even without news.
+_PROGRESS_STAGES = (Stage.INVESTIGATING, Stage.PROPOSING, Stage.AWAITING_APPROVAL, Stage.FULFILLING)
+
+
+class Withdrawn(Exception):
+    """Raised out of any wait when the customer withdraws the complaint."""
+
+
+class TimeToContinueAsNew(Exception):
+    """Raised out of a wait when the history is long enough to start afresh."""
+
+
+class CaseRuntime(CaseActions):
+    async def _keep_customer_informed(self) -> None:
+        """A progress update every N days while we are working on the case, even without news."""
+        state = self.state
+        every = state.rules.timings.progress_update_every
+        while not state.stage.is_final:
+            if state.stage not in _PROGRESS_STAGES:
+                await workflow.wait_condition(lambda: state.stage in _PROGRESS_STAGES or state.stage.is_final)
+                continue
+            last, stage = state.last_customer_update_at, state.stage
+            next_update = last + every
+            if workflow.now() >= next_update:
+                waiting, due = self.waiting_for()
+                await self._tell_customer(
+                    MessageKind.PROGRESS_UPDATE, next_step=f"we are waiting for {waiting}", due=due
+                )
+                if state.last_customer_update_at == last:  # delivery failed: try again next period
+                    state.last_customer_update_at = workflow.now()
+                continue
+
+            def news(last: datetime = last, stage: Stage = stage) -> bool:
+                return state.last_customer_update_at != last or state.stage != stage
+
+            with contextlib.suppress(TimeoutError):
+                await workflow.wait_condition(
+                    news, timeout=next_update - workflow.now(), timeout_summary="next progress update"
+                )
+
+    async def _wait(self, ready: Callable[[], bool], until: datetime | None, summary: str) -> bool:
+        """Wait for `ready()` until a deadline (None: for ever). False when the deadline passed.
+
+        A withdrawal or a long history interrupts any wait; the stage is re-entered later.
+        """
+        state = self.state
+
+        def interrupted() -> bool:
+            return state.withdrawal is not None or self._history_is_long()
+
+        if until is not None and until <= workflow.now():
+            return ready()
+        try:
+            await workflow.wait_condition(
+                lambda: ready() or interrupted(),
+                timeout=(until - workflow.now()) if until else None,
+                timeout_summary=summary,
+            )
+        except TimeoutError:
+            return ready()
+        if ready():
+            return True
+        if state.withdrawal is not None:
+            raise Withdrawn()
+        raise TimeToContinueAsNew()
+
+    def _history_is_long(self) -> bool:
+        info = workflow.info()
+        limit = self.state.rules.continue_as_new_after_events
+        return info.is_continue_as_new_suggested() or info.get_current_history_length() >= limit
+
+    async def _continue_as_new(self, progress_updates: asyncio.Task[None]) -> None:
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        progress_updates.cancel()
+        self.state.continued_as_new += 1
+        self._record("continued as new", f"history reached {workflow.info().get_current_history_length()} events")
+        workflow.continue_as_new(ComplaintWorkflowInput(complaint=self.state.complaint, carried=self.state))
+
+    def _enter(self, stage: Stage) -> None:
+        if self.state.stage is not stage:
+            self._record("stage", f"{self.state.stage.value} → {stage.value}")
+            self.state.stage = stage
+        self._publish()
