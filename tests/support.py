@@ -1,0 +1,119 @@
+"""Helpers the workflow tests share: building complaints, driving a case, reading its mail."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+from email import message_from_bytes
+from pathlib import Path
+from typing import Any
+
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+
+from complaints.actions import Approval, Findings, OfferAnswer, OfferResponse
+from complaints.case import CaseOutcome, CaseStatus, ComplaintWorkflowInput, Stage
+from complaints.intake import ComplaintInput
+from workflows import ComplaintWorkflow
+
+TASK_QUEUE = "complaints-test"
+Handle = WorkflowHandle[ComplaintWorkflow, CaseOutcome]
+
+
+def make_complaint(**overrides: Any) -> ComplaintInput:
+    fields: dict[str, Any] = {
+        "id": f"T-{uuid.uuid4().hex[:10]}",
+        "customer": {"id": "cust-42", "name": "Ada Lovelace", "email": "ada@example.com"},
+        "category": "billing",
+        "priority": "high",
+        "description": "I was charged twice for my November invoice.",
+        "desired_outcome": "My money back",
+        "claimed_amount": "89.90",
+    }
+    fields.update(overrides)
+    return ComplaintInput.model_validate(fields)
+
+
+async def start_case(client: Client, task_queue: str = TASK_QUEUE, **overrides: Any) -> Handle:
+    complaint = make_complaint(**overrides)
+    return await client.start_workflow(
+        ComplaintWorkflow.run,
+        ComplaintWorkflowInput(complaint=complaint),
+        id=complaint.workflow_id,
+        task_queue=task_queue,
+    )
+
+
+async def status(handle: Handle) -> CaseStatus:
+    return await handle.query(ComplaintWorkflow.status)
+
+
+async def reach(handle: Handle, stage: Stage, attempts: int = 200) -> CaseStatus:
+    """Poll until the case stands at `stage` (the workflow moves on right after an update)."""
+    current = None
+    for _ in range(attempts):
+        try:
+            current = await status(handle)
+        except Exception:  # the very first workflow task may not have run yet
+            current = None
+        if current is not None and current.stage is stage:
+            return current
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{handle.id} never reached {stage.value}; it is {current.stage.value if current else '?'}")
+
+
+async def skip(env: WorkflowEnvironment, **delta: float) -> None:
+    await env.sleep(timedelta(**delta))
+
+
+FINDINGS = Findings(
+    submitted_by="alex",
+    summary="The November invoice was charged twice",
+    root_cause="Payment retry bug in the billing system",
+    severity=3,
+    financial_loss=Decimal("89.90"),
+)  # proposal: refund 89.90 + goodwill 25.00 = 114.90 → team_lead approval
+
+
+async def to_approval(handle: Handle, findings: Findings = FINDINGS) -> CaseStatus:
+    await reach(handle, Stage.INVESTIGATING)
+    await handle.execute_update(ComplaintWorkflow.submit_findings, findings)
+    return await reach(handle, Stage.AWAITING_APPROVAL)
+
+
+async def to_offer(handle: Handle) -> CaseStatus:
+    await to_approval(handle)
+    await handle.execute_update(ComplaintWorkflow.approve, Approval(approver_id="tl-jordan"))
+    return await reach(handle, Stage.AWAITING_CUSTOMER)
+
+
+async def to_follow_up(handle: Handle) -> CaseStatus:
+    await to_offer(handle)
+    await handle.execute_update(ComplaintWorkflow.respond_to_offer, OfferResponse(answer=OfferAnswer.ACCEPT))
+    return await reach(handle, Stage.FOLLOWING_UP)
+
+
+def mail_kinds(mail_dir: Path, reference: str) -> list[str]:
+    """The kinds of message the sink received for one complaint, in the order received."""
+    kinds = []
+    for path in sorted(mail_dir.glob("*.eml")):
+        message = message_from_bytes(path.read_bytes())
+        if message["X-Complaintflow-Reference"] == reference:
+            kinds.append(str(message["X-Complaintflow-Kind"]))
+    return kinds
+
+
+async def timeline_kinds(handle: Handle) -> list[str]:
+    return [event.kind for event in await handle.query(ComplaintWorkflow.timeline)]
+
+
+async def accepted_update_names(handle: Handle) -> list[str]:
+    """Names of the updates that reached history (refused ones must not)."""
+    names = []
+    async for event in handle.fetch_history_events():
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+            names.append(event.workflow_execution_update_accepted_event_attributes.accepted_request.input.name)
+    return names
