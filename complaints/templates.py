@@ -43,6 +43,10 @@ CUSTOMER_KINDS: frozenset[MessageKind] = frozenset(
     }
 )
 STAFF_KINDS: frozenset[MessageKind] = frozenset(MessageKind) - CUSTOMER_KINDS
+# an offer without its items would be meaningless: refuse to render rather than send it
+NEEDS_PROPOSAL: frozenset[MessageKind] = frozenset(
+    {MessageKind.OFFER, MessageKind.OFFER_REMINDER, MessageKind.OFFER_STANDING}
+)
 
 _CURRENCY_SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
 
@@ -192,5 +196,7 @@ def render_message(request: MessageRequest, env: Environment | None = None) -> R
     Raises jinja2.UndefinedError when a template uses a variable that is not there, and
     jinja2.TemplateNotFound when a kind has no template.
     """
+    if request.kind in NEEDS_PROPOSAL and request.proposal is None:
+        raise ValueError(f"a {request.kind.value} message needs the proposal")
     env = env or environment()
     return render_template(env.get_template(template_name(request.kind)), request)

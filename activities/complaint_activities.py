@@ -1,0 +1,127 @@
+"""The activities the complaint workflow calls: rules, e-mail, payouts and outcome records.
+
+Every side effect is idempotent by key (outbox, ledger, outcome table), because Temporal
+retries activities and may run one again after a worker crash.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable
+from typing import Any
+
+import jinja2
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.db import create_tables, make_engine
+from activities.ledger import PayoutLedger
+from activities.mailer import DeliveryError, build_email, deliver
+from activities.outbox import Outbox, message_id_for
+from activities.outcomes import OutcomeStore
+from complaints.case import CaseOutcome
+from complaints.intake import describe_validation_error
+from complaints.messages import MessageReceipt, MessageRequest
+from complaints.payout import PayoutReceipt, PayoutRequest
+from complaints.rules import CaseRules, load_rules
+from complaints.settings import Settings
+from complaints.templates import render_message
+
+PERMANENT_DELIVERY_FAILURE = "PermanentDeliveryFailure"
+TEMPORARY_DELIVERY_FAILURE = "TemporaryDeliveryFailure"
+TEMPLATE_ERROR = "TemplateError"
+INVALID_RULES = "InvalidRules"
+
+
+class ComplaintActivities:
+    """Holds the engine and settings; the bound methods are what the worker registers."""
+
+    def __init__(self, settings: Settings, *, schema: str | None = None) -> None:
+        self.settings = settings
+        self.engine: AsyncEngine = make_engine(settings.effective_database_url, schema=schema)
+        self.outbox = Outbox(self.engine)
+        self.ledger = PayoutLedger(self.engine, activity.logger)
+        self.outcomes = OutcomeStore(self.engine, activity.logger)
+
+    async def prepare(self) -> None:
+        """Create data directories and missing tables; safe to run on every worker start."""
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.settings.mail_dir.mkdir(parents=True, exist_ok=True)
+        await create_tables(self.engine)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    def all(self) -> list[Callable[..., Any]]:
+        return [self.load_case_rules, self.send_message, self.pay_compensation, self.record_outcome]
+
+    @activity.defn(name="load_case_rules")
+    async def load_case_rules(self) -> CaseRules:
+        """Read the rules file once per case; a broken file will not fix itself, so no retry."""
+        path = self.settings.rules_file
+        try:
+            rules = load_rules(path)
+        except FileNotFoundError as exc:
+            raise ApplicationError(f"rules file {path} not found", type=INVALID_RULES, non_retryable=True) from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ApplicationError(
+                f"rules file {path} is not valid TOML: {exc}", type=INVALID_RULES, non_retryable=True
+            ) from exc
+        except ValidationError as exc:
+            raise ApplicationError(
+                f"rules file {path} is invalid:\n{describe_validation_error(exc)}",
+                type=INVALID_RULES,
+                non_retryable=True,
+            ) from exc
+        activity.logger.info("loaded rules version %s from %s", rules.version, path)
+        return rules
+
+    @activity.defn(name="send_message")
+    async def send_message(self, request: MessageRequest) -> MessageReceipt:
+        """Render and deliver one message, at most once per idempotency key."""
+        key = request.idempotency_key
+        message_id = message_id_for(key)
+        existing = await self.outbox.get(key)
+        if existing is not None and existing.status == "sent":
+            activity.logger.info("%s already sent (key %s): not sending again", request.kind.value, key)
+            return MessageReceipt(message_id=existing.message_id, already_sent=True)
+        try:
+            rendered = render_message(request)
+        except (jinja2.TemplateError, ValueError) as exc:
+            raise ApplicationError(
+                f"cannot render {request.kind.value}: {exc}", type=TEMPLATE_ERROR, non_retryable=True
+            ) from exc
+        email = build_email(self.settings, request, rendered)
+        await self.outbox.begin_attempt(key, request.kind.value, str(request.to.email), rendered.subject)
+        try:
+            await deliver(self.settings, email)
+        except DeliveryError as exc:
+            if exc.permanent:
+                await self.outbox.mark_failed(key, str(exc))
+                activity.logger.error("%s to %s refused for good: %s", request.kind.value, request.to.email, exc)
+                raise ApplicationError(
+                    f"{request.kind.value} to {request.to.email} refused: {exc}",
+                    type=PERMANENT_DELIVERY_FAILURE,
+                    non_retryable=True,
+                ) from exc
+            await self.outbox.mark_retrying(key, str(exc))
+            activity.logger.warning(
+                "%s to %s not delivered yet, will retry: %s", request.kind.value, request.to.email, exc
+            )
+            raise ApplicationError(
+                f"{request.kind.value} to {request.to.email} not delivered yet: {exc}", type=TEMPORARY_DELIVERY_FAILURE
+            ) from exc
+        await self.outbox.mark_sent(key)
+        activity.logger.info("sent %s to %s (%s)", request.kind.value, request.to.email, message_id)
+        return MessageReceipt(message_id=message_id, already_sent=False)
+
+    @activity.defn(name="pay_compensation")
+    async def pay_compensation(self, request: PayoutRequest) -> PayoutReceipt:
+        """Pay once per key; a retry returns the first payment's receipt marked already_paid."""
+        return await self.ledger.pay(request)
+
+    @activity.defn(name="record_outcome")
+    async def record_outcome(self, outcome: CaseOutcome) -> None:
+        await self.outcomes.record(outcome)

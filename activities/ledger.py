@@ -1,0 +1,71 @@
+"""The payout ledger: pays each idempotency key exactly once, whatever retries happen."""
+
+from __future__ import annotations
+
+import logging
+from typing import cast
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.sql.schema import Table
+
+from activities.db import PayoutRow, as_utc, insert_or_ignore, utcnow
+from complaints.payout import PayoutReceipt, PayoutRequest
+
+_payouts = cast(Table, PayoutRow.__table__)
+
+
+class PayoutLedger:
+    """Insert-or-return: the unique key turns a retried or concurrent payout into a no-op."""
+
+    def __init__(self, engine: AsyncEngine, logger: logging.LoggerAdapter[logging.Logger] | logging.Logger) -> None:
+        self._engine = engine
+        self._log = logger
+
+    async def pay(self, request: PayoutRequest) -> PayoutReceipt:
+        values = {
+            "idempotency_key": request.idempotency_key,
+            "complaint_id": request.complaint_id,
+            "workflow_id": request.workflow_id,
+            "customer_id": request.customer_id,
+            "amount": request.amount,
+            "currency": request.currency,
+            "items": [item.model_dump(mode="json") for item in request.items],
+            "approved_by": request.approved_by,
+            "policy_version": request.policy_version,
+            "created_at": utcnow(),
+        }
+        async with self._engine.begin() as conn:
+            inserted = await insert_or_ignore(conn, _payouts, values, key="idempotency_key")
+            row = (
+                await conn.execute(select(_payouts).where(_payouts.c.idempotency_key == request.idempotency_key))
+            ).one()
+        if inserted:
+            self._log.info("payout recorded: %s %s (key %s)", row.amount, row.currency, request.idempotency_key)
+        else:
+            self._log.info("payout already made for key %s: not paying again", request.idempotency_key)
+            if row.amount != request.amount or row.currency != request.currency:
+                self._log.error(
+                    "payout key %s was paid as %s %s but is now requested as %s %s; keeping the original",
+                    request.idempotency_key,
+                    row.amount,
+                    row.currency,
+                    request.amount,
+                    request.currency,
+                )
+        return PayoutReceipt(
+            idempotency_key=row.idempotency_key,
+            amount=row.amount,
+            currency=row.currency,
+            ledger_id=row.id,
+            paid_at=as_utc(row.created_at),
+            already_paid=not inserted,
+        )
+
+    async def count(self, idempotency_key: str | None = None) -> int:
+        """How many ledger rows (for one key): what tests and reports check."""
+        statement = select(_payouts.c.id)
+        if idempotency_key is not None:
+            statement = statement.where(_payouts.c.idempotency_key == idempotency_key)
+        async with self._engine.connect() as conn:
+            return len((await conn.execute(statement)).all())

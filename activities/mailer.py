@@ -1,0 +1,71 @@
+"""SMTP delivery: builds the e-mail and tells temporary failures from permanent refusals.
+
+Temporary (connection refused, timeouts, 4xx) are worth retrying; a 5xx refusal of the
+recipient, sender or content will be refused again, so retrying only delays the truth.
+"""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate
+
+import aiosmtplib
+
+from activities.outbox import message_id_for
+from complaints.messages import MessageRequest
+from complaints.settings import Settings
+from complaints.templates import RenderedMessage
+
+
+class DeliveryError(Exception):
+    """A failed delivery; `permanent` says whether retrying can help."""
+
+    def __init__(self, message: str, *, permanent: bool) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+def build_email(settings: Settings, request: MessageRequest, rendered: RenderedMessage) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = settings.mail_from
+    message["To"] = formataddr((request.to.name, str(request.to.email)))
+    message["Subject"] = rendered.subject
+    message["Date"] = formatdate(localtime=False, usegmt=True)
+    message["Message-ID"] = message_id_for(request.idempotency_key)
+    message["X-Complaintflow-Kind"] = request.kind.value
+    message["X-Complaintflow-Reference"] = request.case.reference
+    message["X-Complaintflow-Key"] = request.idempotency_key
+    message.set_content(rendered.text)
+    if rendered.html is not None:
+        message.add_alternative(rendered.html, subtype="html")
+    return message
+
+
+def _classify(error: Exception) -> DeliveryError:
+    if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
+        codes = [refused.code for refused in error.recipients]
+        detail = "; ".join(f"{r.recipient}: {r.code} {r.message}" for r in error.recipients)
+        return DeliveryError(f"recipient refused: {detail}", permanent=bool(codes) and min(codes) >= 500)
+    if isinstance(error, aiosmtplib.SMTPAuthenticationError):
+        # Our credentials, not the message: fixable by configuration, so keep retrying.
+        return DeliveryError(f"SMTP authentication failed: {error.code} {error.message}", permanent=False)
+    if isinstance(error, aiosmtplib.SMTPResponseException):
+        return DeliveryError(f"SMTP server answered {error.code} {error.message}", permanent=error.code >= 500)
+    return DeliveryError(f"{type(error).__name__}: {error}", permanent=False)
+
+
+async def deliver(settings: Settings, message: EmailMessage) -> None:
+    """Send one message; raises DeliveryError (temporary or permanent) on failure."""
+    try:
+        await aiosmtplib.send(
+            message,
+            hostname=settings.smtp_host,
+            port=settings.smtp_port,
+            username=settings.smtp_username,
+            password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+            start_tls=settings.smtp_starttls,
+            use_tls=settings.smtp_use_tls,
+            timeout=settings.smtp_timeout_seconds,
+        )
+    except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
+        raise _classify(error) from error

@@ -1,0 +1,103 @@
+"""The outbox: one row per message idempotency key, recording every delivery attempt.
+
+A message whose row says `sent` is never sent again, however often the activity is retried.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import cast
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.sql.schema import Table
+
+from activities.db import OutboxRow, as_utc, insert_or_ignore, utcnow
+
+_outbox = cast(Table, OutboxRow.__table__)
+
+MESSAGE_ID_DOMAIN = "complaintflow.local"
+
+
+def message_id_for(idempotency_key: str) -> str:
+    """Deterministic, so every retry of one message carries the same Message-ID."""
+    digest = hashlib.sha256(idempotency_key.encode("utf-8")).hexdigest()[:32]
+    return f"<{digest}@{MESSAGE_ID_DOMAIN}>"
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    idempotency_key: str
+    kind: str
+    recipient: str
+    subject: str
+    message_id: str
+    status: str
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+
+
+class Outbox:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def get(self, idempotency_key: str) -> OutboxEntry | None:
+        async with self._engine.connect() as conn:
+            row = (
+                await conn.execute(select(_outbox).where(_outbox.c.idempotency_key == idempotency_key))
+            ).one_or_none()
+        if row is None:
+            return None
+        return OutboxEntry(
+            idempotency_key=row.idempotency_key,
+            kind=row.kind,
+            recipient=row.recipient,
+            subject=row.subject,
+            message_id=row.message_id,
+            status=row.status,
+            attempts=row.attempts,
+            last_error=row.last_error,
+            created_at=as_utc(row.created_at),
+            sent_at=as_utc(row.sent_at) if row.sent_at else None,
+        )
+
+    async def begin_attempt(self, idempotency_key: str, kind: str, recipient: str, subject: str) -> None:
+        """Create the row if new, then count this attempt before talking to the server."""
+        async with self._engine.begin() as conn:
+            await insert_or_ignore(
+                conn,
+                _outbox,
+                {
+                    "idempotency_key": idempotency_key,
+                    "kind": kind,
+                    "recipient": recipient,
+                    "subject": subject,
+                    "message_id": message_id_for(idempotency_key),
+                    "status": "pending",
+                    "attempts": 0,
+                    "created_at": utcnow(),
+                },
+                key="idempotency_key",
+            )
+            await conn.execute(
+                update(_outbox)
+                .where(_outbox.c.idempotency_key == idempotency_key)
+                .values(attempts=_outbox.c.attempts + 1, subject=subject, recipient=recipient)
+            )
+
+    async def mark_sent(self, idempotency_key: str) -> None:
+        await self._set(idempotency_key, status="sent", sent_at=utcnow(), last_error=None)
+
+    async def mark_retrying(self, idempotency_key: str, error: str) -> None:
+        await self._set(idempotency_key, status="pending", last_error=error)
+
+    async def mark_failed(self, idempotency_key: str, error: str) -> None:
+        await self._set(idempotency_key, status="failed", last_error=error)
+
+    async def _set(self, idempotency_key: str, **values: object) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(update(_outbox).where(_outbox.c.idempotency_key == idempotency_key).values(**values))

@@ -1,0 +1,145 @@
+"""send_message against a real SMTP server: headers, deduplication, retryable and permanent failures."""
+
+from __future__ import annotations
+
+import hashlib
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import ActivityEnvironment
+
+from activities import ComplaintActivities
+from complaints.messages import MessageKind
+from starter.mailsink import MailSink, free_port
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from complaints.settings import Settings
+    from tests.fixtures_activities import MakeRequest
+
+
+def read_eml(path: Path) -> EmailMessage:
+    parsed = message_from_bytes(path.read_bytes(), policy=policy.default)
+    assert isinstance(parsed, EmailMessage)
+    return parsed
+
+
+async def test_message_is_delivered_with_headers(
+    sqlite_activities: ComplaintActivities, fresh_sink: MailSink, make_message: MakeRequest
+) -> None:
+    request = make_message(MessageKind.ACKNOWLEDGEMENT, idempotency_key="complaint-ACME-1042:acknowledgement:1")
+    receipt = await ActivityEnvironment().run(sqlite_activities.send_message, request)
+
+    digest = hashlib.sha256(b"complaint-ACME-1042:acknowledgement:1").hexdigest()[:32]
+    assert receipt.message_id == f"<{digest}@complaintflow.local>"
+    assert not receipt.already_sent
+    [path] = fresh_sink.messages()
+    assert "-acknowledgement-" in path.name
+    mail = read_eml(path)
+    assert mail["Message-ID"] == receipt.message_id
+    assert mail["X-Complaintflow-Kind"] == "acknowledgement"
+    assert mail["X-Complaintflow-Reference"] == "ACME-1042"
+    assert mail["X-Complaintflow-Key"] == "complaint-ACME-1042:acknowledgement:1"
+    assert mail["To"] == "Amelia Okafor <amelia.okafor@example.com>"
+    assert mail["From"] == "Complaintflow Customer Care <care@complaintflow.example>"
+    assert "ACME-1042" in mail["Subject"] and "sorry" in mail["Subject"].lower()
+    body = mail.get_content()
+    assert body.startswith("Dear Amelia Okafor,")
+    assert "Priya Shah" in body and "+44 20 7946 0123" in body
+
+    entry = await sqlite_activities.outbox.get(request.idempotency_key)
+    assert entry is not None
+    assert (entry.status, entry.attempts, entry.last_error) == ("sent", 1, None)
+    assert entry.sent_at is not None and entry.subject == mail["Subject"]
+
+
+async def test_same_key_is_delivered_once(
+    sqlite_activities: ComplaintActivities, fresh_sink: MailSink, make_message: MakeRequest
+) -> None:
+    request = make_message(MessageKind.OFFER)
+    env = ActivityEnvironment()
+    first = await env.run(sqlite_activities.send_message, request)
+    second = await env.run(sqlite_activities.send_message, request)
+    assert not first.already_sent
+    assert second.already_sent
+    assert second.message_id == first.message_id
+    assert len(fresh_sink.messages()) == 1
+    entry = await sqlite_activities.outbox.get(request.idempotency_key)
+    assert entry is not None and entry.status == "sent" and entry.attempts == 1
+
+
+async def test_server_down_is_a_retryable_failure(
+    tmp_path: Path, make_message: MakeRequest, settings_on_port: Callable[[int], Settings]
+) -> None:
+    port = free_port()
+    activities = ComplaintActivities(settings_on_port(port))
+    await activities.prepare()
+    request = make_message(MessageKind.PROGRESS_UPDATE)
+    env = ActivityEnvironment()
+    try:
+        with pytest.raises(ApplicationError) as failure:
+            await env.run(activities.send_message, request)
+        assert not failure.value.non_retryable
+        assert failure.value.type == "TemporaryDeliveryFailure"
+        entry = await activities.outbox.get(request.idempotency_key)
+        assert entry is not None
+        assert entry.status == "pending" and entry.attempts == 1 and entry.last_error
+
+        with MailSink(tmp_path / "mail", port=port) as sink:  # the server comes back: the retry succeeds
+            receipt = await env.run(activities.send_message, request)
+            assert not receipt.already_sent
+            assert len(sink.messages()) == 1
+        entry = await activities.outbox.get(request.idempotency_key)
+        assert entry is not None
+        assert (entry.status, entry.attempts, entry.last_error) == ("sent", 2, None)
+    finally:
+        await activities.close()
+
+
+class RefuseRecipients:
+    """An SMTP server that knows nobody: 550 for every RCPT TO."""
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]) -> str:
+        return f"550 5.1.1 <{address}>: mailbox unavailable"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # pragma: no cover
+        return "250 OK"
+
+
+async def test_refused_recipient_is_a_permanent_failure(
+    make_message: MakeRequest, settings_on_port: Callable[[int], Settings]
+) -> None:
+    port = free_port()
+    controller = Controller(RefuseRecipients(), hostname="127.0.0.1", port=port)
+    controller.start()
+    activities = ComplaintActivities(settings_on_port(port))
+    await activities.prepare()
+    request = make_message(MessageKind.THANK_YOU)
+    try:
+        with pytest.raises(ApplicationError) as failure:
+            await ActivityEnvironment().run(activities.send_message, request)
+        assert failure.value.non_retryable
+        assert failure.value.type == "PermanentDeliveryFailure"
+        assert "550" in str(failure.value)
+        entry = await activities.outbox.get(request.idempotency_key)
+        assert entry is not None
+        assert entry.status == "failed" and entry.last_error and "550" in entry.last_error
+    finally:
+        controller.stop()
+        await activities.close()
+
+
+async def test_unrenderable_message_is_not_retried(
+    sqlite_activities: ComplaintActivities, fresh_sink: MailSink, make_message: MakeRequest
+) -> None:
+    request = make_message(MessageKind.OFFER, proposal=None)
+    with pytest.raises(ApplicationError) as failure:
+        await ActivityEnvironment().run(sqlite_activities.send_message, request)
+    assert failure.value.non_retryable and failure.value.type == "TemplateError"
+    assert fresh_sink.messages() == []
