@@ -1,0 +1,159 @@
+"""`complaints`: open complaints, act on them, run a worker or the whole system locally.
+
+    complaints start FILE|-          one complaint (JSON object) or many (JSON array)
+    complaints admin show C-1001     and: timeline, list, findings, approve, reject, amend,
+                                     offer-response, reopen, feedback, reassign, note, withdraw
+    complaints worker                run a worker
+    complaints dev                   dev server + mail sink + worker + example (`make run`)
+
+Exit codes (scripts can trust them; errors go to stderr, results to stdout):
+    0  success
+    1  refused by the workflow: "refused: <the workflow's reason, verbatim>" on stderr
+    2  invalid input: malformed JSON, a bad field (named), a usage error; nothing was sent
+    3  unknown complaint id
+    4  cannot reach Temporal (the message names the address)
+    5  any other failure, e.g. no worker answered within the wait
+
+The connection comes from Temporal's environment configuration (TEMPORAL_ADDRESS,
+TEMPORAL_NAMESPACE, TEMPORAL_PROFILE, …; default localhost:7233).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from temporalio.client import Client
+
+from complaints.intake import InvalidInput, parse_complaints
+from complaints.settings import Settings
+from starter._cli_common import EXIT_CODES_HELP, ExitCode, error, fail, run
+from starter.admin import admin
+from starter.client import StartResult, start_complaints
+
+app = typer.Typer(
+    help=f"Complaintflow: every customer complaint as one durable Temporal workflow.\n\n{EXIT_CODES_HELP}",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(admin, name="admin")
+
+
+def ui_link(settings: Settings, namespace: str, workflow_id: str) -> str:
+    """Where an engineer sees this complaint in the Temporal Web UI."""
+    return f"{settings.web_ui_url.rstrip('/')}/namespaces/{namespace}/workflows/{workflow_id}"
+
+
+def _read_input(source: str) -> str:
+    if source == "-":
+        return sys.stdin.read()
+    try:
+        return Path(source).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(ExitCode.INVALID, f"invalid input: cannot read {source}: {exc}")
+
+
+@app.command()
+def start(
+    source: Annotated[str, typer.Argument(metavar="FILE|-", help="A JSON file, or - to read stdin.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output: a JSON list.")] = False,
+) -> None:
+    """Open complaints; starting the same complaint id again finds the existing one."""
+    try:
+        complaints = parse_complaints(_read_input(source))
+    except InvalidInput as exc:
+        fail(ExitCode.INVALID, "\n".join(f"invalid input: {line}" for line in str(exc).splitlines()))
+    settings = Settings()
+
+    async def work(client: Client) -> tuple[str, list[StartResult]]:
+        return client.namespace, await start_complaints(client, complaints, settings.task_queue)
+
+    namespace, results = run(work)
+    if as_json:
+        rows = [
+            {
+                "complaint_id": r.complaint_id,
+                "workflow_id": r.workflow_id,
+                "run_id": r.run_id,
+                "outcome": r.outcome,
+                "closed": r.closed,
+                "same_input": r.same_input,
+                "url": ui_link(settings, namespace, r.workflow_id),
+            }
+            for r in results
+        ]
+        print(json.dumps(rows, indent=2), flush=True)
+    else:
+        for r in results:
+            state = " (closed)" if r.closed else ""
+            print(f"{r.outcome:<8} {r.workflow_id}{state}  {ui_link(settings, namespace, r.workflow_id)}", flush=True)
+    for r in results:
+        if r.same_input is False:
+            error(f"warning: {r.workflow_id} already exists with different content; it was not changed")
+
+
+@app.command()
+def worker() -> None:
+    """Run a worker for complaint workflows and activities (until Ctrl-C / SIGTERM)."""
+    import worker as worker_module  # imported here: it pulls in workflows and activities
+
+    worker_module.main()
+
+
+@app.command()
+def dev(
+    no_example: Annotated[bool, typer.Option("--no-example", help="Do not submit examples/complaint.json.")] = False,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Where the server's SQLite file and the mail go (default: .data).")
+    ] = None,
+) -> None:
+    """Run everything locally: Temporal dev server, SMTP sink, worker; then submit the example."""
+    from starter.dev import run_dev
+
+    raise typer.Exit(run_dev(data_dir=data_dir, example=not no_example))
+
+
+def invoke(args: list[str] | None = None) -> int:
+    """Run the app and return its exit code instead of exiting (typer would call sys.exit)."""
+    try:
+        app(args=args, prog_name="complaints")
+    except SystemExit as exc:
+        if exc.code is None:
+            return 0
+        if isinstance(exc.code, int):
+            return exc.code
+        error(str(exc.code))
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+def main() -> None:
+    """Console-script entry: exit with `os._exit` so the SDK cannot abort at shutdown.
+
+    A known SDK issue (TEMPORAL_NOTES.md) can kill the interpreter with SIGABRT during
+    normal exit after all work is done; skipping interpreter teardown keeps the code honest.
+    """
+    code = ExitCode.FAILED.value
+    try:
+        code = invoke()
+    except BaseException as exc:  # anything unexpected still leaves with a clear code
+        traceback.print_exc()
+        error(f"error: {type(exc).__name__}: {exc}")
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(code)
+
+
+if __name__ == "__main__":
+    main()

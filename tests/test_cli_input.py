@@ -1,0 +1,208 @@
+"""The `complaints` CLI refuses bad input before touching Temporal, and its exit codes hold.
+
+Every command here runs as a real subprocess pointed at a port where nothing listens: if a
+command tried to start anything it would fail with exit 4 (cannot reach Temporal), so exit 2
+proves validation came first and nothing was sent.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = PROJECT_ROOT / "examples" / "complaint.json"
+
+EXIT_REFUSED, EXIT_INVALID, EXIT_UNKNOWN, EXIT_UNREACHABLE = 1, 2, 3, 4
+
+
+def _unused_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+DEAD_ADDRESS = f"127.0.0.1:{_unused_port()}"
+
+
+def complaints(*args: str, stdin: str | None = None, address: str = DEAD_ADDRESS) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TEMPORAL_")}
+    env["TEMPORAL_ADDRESS"] = address
+    env["COLUMNS"] = "200"
+    return subprocess.run(
+        [sys.executable, "-m", "starter.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        env=env,
+        timeout=60,
+    )
+
+
+def valid_complaint(**changes: Any) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(EXAMPLE.read_text())
+    data.update(changes)
+    return data
+
+
+def _without_email() -> dict[str, Any]:
+    data = valid_complaint()
+    del data["customer"]["email"]
+    return data
+
+
+def _with_email(email: str) -> dict[str, Any]:
+    data = valid_complaint()
+    data["customer"]["email"] = email
+    return data
+
+
+BAD_INPUTS: list[tuple[str, str, list[str]]] = [
+    ("malformed-json", '{"id": "C-1", "customer": ', ["malformed JSON", "line 1"]),
+    ("not-an-object", '"C-1"', ["expected a JSON object"]),
+    ("missing-email", json.dumps(_without_email()), ["customer.email", "Field required"]),
+    ("malformed-email", json.dumps(_with_email("ada-at-example")), ["customer.email"]),
+    ("negative-amount", json.dumps(valid_complaint(claimed_amount=-5)), ["claimed_amount", "greater than or equal"]),
+    ("unknown-priority", json.dumps(valid_complaint(priority="asap")), ["priority"]),
+    ("unknown-category", json.dumps(valid_complaint(category="weather")), ["category"]),
+    ("unknown-field", json.dumps(valid_complaint(colour="red")), ["colour", "Extra inputs"]),
+    ("empty-list", "[]", ["empty"]),
+    (
+        "duplicate-ids",
+        json.dumps([valid_complaint(), valid_complaint(description="again")]),
+        ["id", "C-1001", "appears twice"],
+    ),
+    (
+        "one-bad-in-list",
+        json.dumps([valid_complaint(), valid_complaint(id="C-2", priority="asap")]),
+        ["complaint 1.priority"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "text", "expected"), BAD_INPUTS, ids=[case for case, _, _ in BAD_INPUTS])
+def test_start_refuses_bad_input_before_connecting(case: str, text: str, expected: list[str]) -> None:
+    result = complaints("start", "-", stdin=text)
+    assert result.returncode == EXIT_INVALID, result.stderr
+    assert result.stdout == ""
+    for fragment in expected:
+        assert fragment in result.stderr
+    assert "cannot reach" not in result.stderr
+
+
+def test_start_reads_a_file_and_validates_it(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(valid_complaint(claimed_amount=-1)))
+    result = complaints("start", str(bad))
+    assert result.returncode == EXIT_INVALID
+    assert "claimed_amount" in result.stderr
+
+
+def test_start_missing_file_is_invalid_input(tmp_path: Path) -> None:
+    result = complaints("start", str(tmp_path / "nope.json"))
+    assert result.returncode == EXIT_INVALID
+    assert "cannot read" in result.stderr
+
+
+def test_valid_input_is_sent_so_an_unreachable_server_is_exit_4() -> None:
+    """The counterpart of the tests above: valid input does try to reach Temporal."""
+    result = complaints("start", str(EXAMPLE))
+    assert result.returncode == EXIT_UNREACHABLE, result.stderr
+    assert DEAD_ADDRESS in result.stderr
+    assert result.stdout == ""
+
+
+FINDINGS = ["admin", "findings", "C-1001", "--by", "alex", "--summary", "s", "--root-cause", "r"]
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            ["admin", "amend", "C-1001", "--by", "tl-jordan", "--amount", "-5", "--reason", "x"],
+            "amount: Input should be greater than or equal to 0",
+        ),
+        (["admin", "feedback", "C-1001", "--csat", "9"], "csat: Input should be less than or equal to 5"),
+        (["admin", "feedback", "C-1001", "--csat", "0"], "csat"),
+        (
+            [*FINDINGS, "--severity", "7"],
+            "severity",
+        ),
+        (
+            [*FINDINGS, "--severity", "3", "--loss", "lots"],
+            "financial_loss (--loss)",
+        ),
+        (["admin", "offer-response", "C-1001", "counter", "--amount", "-1"], "counter_amount (--amount)"),
+        (["admin", "note", "C-1001", "   ", "--by", "alex"], "text"),
+        (["admin", "reject", "C-1001", "--by", "tl-jordan", "--reason", ""], "reason"),
+    ],
+    ids=[
+        "amend-negative",
+        "csat-9",
+        "csat-0",
+        "severity-7",
+        "loss-not-a-number",
+        "counter-negative",
+        "blank-note",
+        "blank-reason",
+    ],
+)
+def test_admin_refuses_bad_fields_before_connecting(args: list[str], expected: str) -> None:
+    result = complaints(*args)
+    assert result.returncode == EXIT_INVALID, result.stderr
+    assert expected in result.stderr
+    assert "cannot reach" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["no-such-command"],
+        ["admin", "approve", "C-1001"],  # --by is required
+        ["admin", "offer-response", "C-1001", "maybe"],
+        ["admin", "feedback", "C-1001", "--csat", "five"],
+    ],
+    ids=["unknown-command", "missing-option", "bad-choice", "not-an-int"],
+)
+def test_usage_errors_are_exit_2(args: list[str]) -> None:
+    assert complaints(*args).returncode == EXIT_INVALID
+
+
+def test_unreachable_server_is_exit_4_naming_the_address() -> None:
+    result = complaints("admin", "approve", "C-1001", "--by", "tl-jordan")
+    assert result.returncode == EXIT_UNREACHABLE
+    assert f"cannot reach Temporal at {DEAD_ADDRESS}" in result.stderr
+    assert result.stdout == ""
+
+
+def test_help_documents_the_exit_codes() -> None:
+    result = complaints("--help")
+    assert result.returncode == 0
+    for code in ("0  success", "1  refused", "2  invalid input", "3  unknown complaint", "4  cannot reach"):
+        assert code in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (["admin", "show", "C-1001"], EXIT_UNREACHABLE),
+        (["start", str(EXAMPLE)], EXIT_UNREACHABLE),
+        (["admin", "amend", "C-1", "--by", "x", "--amount", "-5", "--reason", "r"], EXIT_INVALID),
+        (["--help"], 0),
+    ],
+    ids=["show", "start", "invalid", "help"],
+)
+def test_exit_codes_are_the_same_every_time(args: list[str], code: int) -> None:
+    """The SDK can abort the interpreter at exit (TEMPORAL_NOTES.md): `main` must not let it."""
+    for attempt in range(5):
+        result = complaints(*args)
+        assert result.returncode == code, f"attempt {attempt}: {result.returncode}\n{result.stderr}"
