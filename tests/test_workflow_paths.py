@@ -13,6 +13,7 @@ from decimal import Decimal
 
 import pytest
 from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from activities import ComplaintActivities
@@ -364,7 +365,7 @@ async def test_survey_answered_closes_with_csat(time_env: WorkflowEnvironment, c
     await finish_after_follow_up(time_env, handle, csat=2)
     outcome = await handle.result()
     assert outcome.csat == 2
-    with pytest.raises(Exception):  # the workflow is closed: nothing more to answer
+    with pytest.raises(RPCError):  # the workflow is closed: nothing more to answer
         await handle.execute_update(ComplaintWorkflow.submit_feedback, Feedback(csat=5))
 
 
@@ -373,7 +374,9 @@ async def test_findings_not_upheld_offer_no_money(time_env: WorkflowEnvironment,
     await reach(handle, Stage.INVESTIGATING)
     await handle.execute_update(
         ComplaintWorkflow.submit_findings,
-        Findings(submitted_by="alex", summary="Charged once", root_cause="Pending authorisation", severity=1, upheld=False),
+        Findings(
+            submitted_by="alex", summary="Charged once", root_cause="Pending authorisation", severity=1, upheld=False
+        ),
     )
     offer = await reach(handle, Stage.AWAITING_CUSTOMER)
     assert offer.proposal is not None and offer.proposal.total == 0

@@ -42,7 +42,7 @@ class CaseActions(CaseIO):
             raise ApplicationError(str(refusal), type="Refused", non_retryable=True) from None
 
     @workflow.update(description="Department findings: what happened, root cause, severity, loss.")
-    async def submit_findings(self, findings: Findings) -> str:
+    def submit_findings(self, findings: Findings) -> str:
         self.state.findings = findings
         self._record("findings", f"severity {findings.severity}: {findings.summary}", actor=findings.submitted_by)
         return f"Findings recorded for {self.state.complaint.id}; a remedy will be proposed."
@@ -52,7 +52,7 @@ class CaseActions(CaseIO):
         self._guard(lambda: guards.check_findings(self.state, findings))
 
     @workflow.update(description="Approve the proposed remedy (approver's limit must cover it).")
-    async def approve(self, approval: Approval) -> str:
+    def approve(self, approval: Approval) -> str:
         state = self.state
         state.approval_outcome, state.approved_by = "approved", approval.approver_id
         assert state.proposal is not None
@@ -64,7 +64,7 @@ class CaseActions(CaseIO):
         self._guard(lambda: guards.check_approval(self.state, approval))
 
     @workflow.update(description="Reject the proposed remedy; the case goes back to review.")
-    async def reject(self, rejection: Rejection) -> str:
+    def reject(self, rejection: Rejection) -> str:
         self.state.approval_outcome = "rejected"
         self.state.review_reason = f"rejected by {rejection.approver_id}: {rejection.reason}"
         self._record("rejected", rejection.reason, actor=rejection.approver_id)
@@ -75,7 +75,7 @@ class CaseActions(CaseIO):
         self._guard(lambda: guards.check_rejection(self.state, rejection))
 
     @workflow.update(description="Approve a different amount than proposed.")
-    async def amend(self, amendment: Amendment) -> str:
+    def amend(self, amendment: Amendment) -> str:
         state = self.state
         proposal = amended_proposal(amendment.amount, amendment.reason, state.rules, state.proposal_versions + 1)
         self._record("amended", f"to {amendment.amount:.2f}: {amendment.reason}", actor=amendment.approver_id)
@@ -88,7 +88,7 @@ class CaseActions(CaseIO):
         self._guard(lambda: guards.check_amendment(self.state, amendment))
 
     @workflow.update(description="The customer's answer to the offer: accept, decline (with reason) or counter.")
-    async def respond_to_offer(self, response: OfferResponse) -> str:
+    def respond_to_offer(self, response: OfferResponse) -> str:
         self.state.offer_response = response
         return f"Recorded: the customer's answer is {response.answer.value}."
 
@@ -97,7 +97,7 @@ class CaseActions(CaseIO):
         self._guard(lambda: guards.check_offer_response(self.state, response))
 
     @workflow.update(description="Reopen a resolved complaint within the reopen window.")
-    async def reopen(self, reopen: Reopen) -> str:
+    def reopen(self, reopen: Reopen) -> str:
         self.state.reopened, self.state.review_reason = True, reopen.reason
         self._record("reopened", reopen.reason, actor=reopen.recorded_by)
         return f"Reopened {self.state.complaint.id}; it goes back to investigation."
@@ -107,7 +107,7 @@ class CaseActions(CaseIO):
         self._guard(lambda: guards.check_reopen(self.state, reopen, workflow.now()))
 
     @workflow.update(description="The customer's satisfaction survey answer (CSAT 1-5).")
-    async def submit_feedback(self, feedback: Feedback) -> str:
+    def submit_feedback(self, feedback: Feedback) -> str:
         self.state.feedback = feedback
         self._record("feedback", f"CSAT {feedback.csat}: {feedback.comment or '-'}", actor="customer")
         return "Thank you: feedback recorded."
@@ -134,7 +134,7 @@ class CaseActions(CaseIO):
         self._guard(lambda: guards.check_reassignment(self.state, reassignment))
 
     @workflow.update(description="Add an internal note to the timeline.")
-    async def add_note(self, note: Note) -> str:
+    def add_note(self, note: Note) -> str:
         self._record("note", note.text, actor=note.author)
         return "Note added."
 
@@ -143,7 +143,7 @@ class CaseActions(CaseIO):
         self._guard(lambda: guards.check_note(self.state, note))
 
     @workflow.update(description="The customer withdraws the complaint.")
-    async def withdraw(self, withdrawal: Withdrawal) -> str:
+    def withdraw(self, withdrawal: Withdrawal) -> str:
         self.state.withdrawal = withdrawal
         self._record("withdrawn", withdrawal.reason, actor=withdrawal.recorded_by)
         return f"{self.state.complaint.id} is withdrawn; the customer will get a confirmation."

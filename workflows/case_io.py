@@ -71,6 +71,7 @@ class CaseIO:
             reference=complaint.id,
             customer_name=complaint.customer.name,
             customer_email=complaint.customer.email,
+            customer_timezone=complaint.customer.timezone,
             category=complaint.category.value,
             priority=complaint.priority.value,
             description=complaint.description,

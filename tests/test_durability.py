@@ -1,0 +1,129 @@
+"""Long life and crashes: continue-as-new keeps the whole case; a payout is never made twice."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest_asyncio
+from temporalio import activity
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from activities import ComplaintActivities
+from complaints.actions import Approval, Feedback, Note, OfferAnswer, OfferResponse
+from complaints.case import Stage
+from complaints.payout import PayoutReceipt, PayoutRequest, payout_key
+from complaints.settings import Settings
+from starter.mailsink import MailSink
+from tests.conftest import settings_for
+from tests.support import FINDINGS, reach, skip, start_case, status, to_follow_up, to_offer
+from worker import build_worker
+from workflows import ComplaintWorkflow
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest_asyncio.fixture
+async def short_history_worker(
+    time_env: WorkflowEnvironment, tmp_path: Path, session_mail_sink: MailSink, activities: ComplaintActivities
+) -> AsyncIterator[str]:
+    """A worker whose rules continue a case as new after only 50 history events."""
+    rules = (ROOT / "config" / "complaints.toml").read_text()
+    rules = re.sub(r'^(version = ".*")$', r"\1\ncontinue_as_new_after_events = 50", rules, count=1, flags=re.M)
+    (tmp_path / "rules.toml").write_text(rules)
+    settings = settings_for(
+        tmp_path, session_mail_sink, task_queue="complaints-short-history", rules_file=tmp_path / "rules.toml"
+    )
+    short = ComplaintActivities(settings)
+    await short.prepare()
+    async with build_worker(time_env.client, settings, short):
+        yield settings.task_queue
+    await short.close()
+
+
+async def test_long_lived_case_continues_as_new_without_losing_state(
+    time_env: WorkflowEnvironment, client: Client, short_history_worker: str
+) -> None:
+    handle = await start_case(client, task_queue=short_history_worker)
+    first_run = (await handle.describe()).run_id
+    await reach(handle, Stage.INVESTIGATING)
+    for number in range(12):
+        await handle.execute_update(ComplaintWorkflow.add_note, Note(author="alex", text=f"call {number}"))
+        await reach(handle, Stage.INVESTIGATING)
+
+    carried = await status(handle)
+    assert carried.continued_as_new >= 1
+    assert (await handle.describe()).run_id != first_run
+    notes = [e.detail for e in await handle.query(ComplaintWorkflow.timeline) if e.kind == "note"]
+    assert notes == [f"call {number}" for number in range(12)]
+
+    await handle.execute_update(ComplaintWorkflow.submit_findings, FINDINGS)
+    await reach(handle, Stage.AWAITING_APPROVAL)
+    await handle.execute_update(ComplaintWorkflow.approve, Approval(approver_id="tl-jordan"))
+    await reach(handle, Stage.AWAITING_CUSTOMER)
+    await handle.execute_update(ComplaintWorkflow.respond_to_offer, OfferResponse(answer=OfferAnswer.ACCEPT))
+    await reach(handle, Stage.FOLLOWING_UP)
+    await skip(time_env, days=14, minutes=1)
+    await reach(handle, Stage.AWAITING_FEEDBACK)
+    await handle.execute_update(ComplaintWorkflow.submit_feedback, Feedback(csat=4))
+    outcome = await handle.result()
+
+    assert outcome.outcome == "resolved" and outcome.csat == 4 and outcome.remedy_total == Decimal("114.90")
+    timeline = await handle.query(ComplaintWorkflow.timeline)
+    kinds = [event.kind for event in timeline]
+    assert kinds.count("received") == 1 and kinds.count("findings") == 1
+    sent = [event.detail.split(" ")[0] for event in timeline if event.kind == "message sent"]
+    assert sent.count("acknowledgement") == 1 and sent.count("offer") == 1  # nothing repeated after a restart
+
+
+class CrashAfterPaying:
+    """The real ledger write, then a 'crash' before the result reaches Temporal (first try only)."""
+
+    def __init__(self, real: ComplaintActivities) -> None:
+        self.real = real
+        self.receipts: list[PayoutReceipt] = []
+
+    @activity.defn(name="pay_compensation")
+    async def pay_compensation(self, request: PayoutRequest) -> PayoutReceipt:
+        receipt = await self.real.pay_compensation(request)
+        self.receipts.append(receipt)
+        if activity.info().attempt == 1:
+            raise RuntimeError("worker died after paying, before reporting")
+        return receipt
+
+
+async def test_payout_retried_after_a_crash_pays_once(
+    dev_env: WorkflowEnvironment, activities: ComplaintActivities, settings: Settings
+) -> None:
+    """On the real dev server: the retry after the 'crash' runs after the real back-off."""
+    crashing = CrashAfterPaying(activities)
+    task_queue = "complaints-crash"
+    others = [act for act in activities.all() if getattr(act, "__name__", "") != "pay_compensation"]
+    async with Worker(
+        dev_env.client,
+        task_queue=task_queue,
+        workflows=[ComplaintWorkflow],
+        activities=[*others, crashing.pay_compensation],
+    ):
+        handle = await start_case(dev_env.client, task_queue=task_queue)
+        await to_offer(handle)
+        await handle.execute_update(ComplaintWorkflow.respond_to_offer, OfferResponse(answer=OfferAnswer.ACCEPT))
+        paid = await reach(handle, Stage.FOLLOWING_UP)
+        timeline = await handle.query(ComplaintWorkflow.timeline)
+        await handle.terminate(reason="test done")
+
+    assert [r.already_paid for r in crashing.receipts] == [False, True]
+    assert await activities.ledger.count(payout_key(handle.id, 1)) == 1
+    assert len(paid.payouts) == 1 and paid.payouts[0].already_paid
+    assert any("already in the ledger" in e.detail for e in timeline)
+
+
+async def test_to_follow_up_helper_pays(client: Client, activities: ComplaintActivities) -> None:
+    handle = await start_case(client)
+    await to_follow_up(handle)
+    assert await activities.ledger.count(payout_key(handle.id, 1)) == 1
+    await handle.terminate(reason="test done")
