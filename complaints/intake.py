@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -22,14 +23,23 @@ from pydantic import (
     ValidationError,
 )
 
+WORKFLOW_ID_PREFIX = "complaint-"
+
+
+def _not_prefixed(value: str) -> str:
+    """`C-1` and `complaint-C-1` would be one workflow: keep the prefix ours alone."""
+    if value.lower().startswith(WORKFLOW_ID_PREFIX):
+        raise ValueError(f"must not start with {WORKFLOW_ID_PREFIX!r} (the system adds it to the workflow id)")
+    return value
+
+
 ComplaintId = Annotated[
     str,
     StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"),
+    AfterValidator(_not_prefixed),
 ]
 NonEmptyText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
-
-WORKFLOW_ID_PREFIX = "complaint-"
 
 
 class Category(StrEnum):

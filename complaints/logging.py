@@ -12,6 +12,8 @@ import sys
 from typing import Any
 
 import structlog
+import temporalio.activity
+import temporalio.workflow
 from structlog.typing import EventDict, WrappedLogger
 
 from complaints.intake import WORKFLOW_ID_PREFIX
@@ -33,6 +35,9 @@ def _add_temporal_context(_: WrappedLogger, __: str, event: EventDict) -> EventD
 
 
 def configure_logging(fmt: str = "console", level: str = "INFO") -> None:
+    # The SDK would also paste its context dict into every message; we add it as fields.
+    temporalio.workflow.logger.workflow_info_on_message = False
+    temporalio.activity.logger.activity_info_on_message = False
     shared: list[structlog.typing.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,

@@ -10,6 +10,7 @@ import tomllib
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
@@ -132,6 +133,15 @@ class CaseRules(_Config):
         return [member for member in self.staff if member.role == role_name] or self.approvers_at(role_name)
 
 
-def load_rules(path: Path) -> CaseRules:
+def read_rules_document(path: Path) -> dict[str, Any]:
+    """The TOML document, with `extends = "other.toml"` resolved: this file's tables win whole."""
     with path.open("rb") as handle:
-        return CaseRules.model_validate(tomllib.load(handle))
+        document = tomllib.load(handle)
+    base_name = document.pop("extends", None)
+    if base_name is None:
+        return document
+    return {**read_rules_document(path.parent / str(base_name)), **document}
+
+
+def load_rules(path: Path) -> CaseRules:
+    return CaseRules.model_validate(read_rules_document(path))

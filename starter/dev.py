@@ -40,6 +40,7 @@ UI_PORT: Final = 8233
 SMTP_PORT: Final = 1025
 NAMESPACE: Final = "default"
 EXAMPLE: Final = PROJECT_ROOT / "examples" / "complaint.json"
+DEMO_RULES: Final = PROJECT_ROOT / "config" / "demo.toml"
 
 SERVER_READY_WITHIN: Final = 60.0
 SINK_READY_WITHIN: Final = 15.0
@@ -113,7 +114,7 @@ def server_command(data_dir: Path) -> list[str]:
         "--ui-port",
         str(UI_PORT),
         "--log-level",
-        "warn",
+        "error",
         *dev_server_flags(),
     ]
 
@@ -129,6 +130,7 @@ def child_env(data_dir: Path) -> dict[str, str]:
         COMPLAINTS_SMTP_PORT=str(SMTP_PORT),
         PYTHONUNBUFFERED="1",
     )
+    env.setdefault("COMPLAINTS_RULES_FILE", str(DEMO_RULES))
     return env
 
 
@@ -310,12 +312,12 @@ def print_guide(settings: Settings, data_dir: Path, result: StartResult | None) 
             f"  {c} admin offer-response {cid} accept --by alex",
             "      → paid exactly once, resolution e-mail sent; the case now waits for the follow-up.",
             "",
-            "  Then timers take over (config/complaints.toml [timings]): the follow-up comes after",
-            "  `follow_up_after` (7 days by default; the customer may reopen within `reopen_window`),",
-            "  then the satisfaction survey; once it is sent (stage AwaitingFeedback) record the answer:",
+            "  Then timers take over. `make run` uses config/demo.toml (production timings with",
+            "  minutes instead of days): the follow-up mail comes 30 s after the resolution, the",
+            "  reopen window closes after 1 minute and the survey is sent (stage AwaitingFeedback).",
+            "  Record the customer's answer:",
             f'  {c} admin feedback {cid} --csat 5 --comment "Quick and fair, thank you"',
             "      → thank-you letter, outcome recorded, stage Closed.",
-            "  Shorter timings in config/complaints.toml apply to complaints started after the change.",
             "",
             f"  Any time: {c} admin timeline {cid}   ·   {c} admin list",
         ]

@@ -1,0 +1,183 @@
+"""The compensation policy against the real rules file: items, totals, reasons and approval levels."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from complaints.actions import Findings
+from complaints.policy import amended_proposal, propose_remedy
+from complaints.rules import CaseRules, load_rules
+
+RULES: CaseRules = load_rules(Path(__file__).resolve().parents[1] / "config" / "complaints.toml")
+
+D = Decimal
+
+
+def findings(severity: int, loss: str = "0", *, recurring: bool = False, upheld: bool = True) -> Findings:
+    return Findings(
+        submitted_by="alex",
+        summary="The November invoice was charged twice",
+        root_cause="Payment retry bug",
+        severity=severity,
+        financial_loss=D(loss),
+        recurring=recurring,
+        upheld=upheld,
+    )
+
+
+# (findings, expected items as (kind, amount), expected total, expected approval level)
+PROPOSALS: list[tuple[str, Findings, list[tuple[str, Decimal]], Decimal, str | None]] = [
+    ("refund-only-severity-1", findings(1, "30"), [("refund", D("30"))], D("30"), None),
+    ("nothing-lost-severity-1", findings(1), [], D("0"), None),
+    ("goodwill-severity-2", findings(2), [("goodwill", D("10"))], D("10"), None),
+    ("goodwill-severity-3", findings(3), [("goodwill", D("25"))], D("25"), None),
+    ("goodwill-severity-4-at-auto-threshold", findings(4), [("goodwill", D("50"))], D("50"), None),
+    ("goodwill-severity-5-at-agent-limit", findings(5), [("goodwill", D("100"))], D("100"), "agent"),
+    ("recurring-doubles-severity-2", findings(2, recurring=True), [("goodwill", D("20"))], D("20"), None),
+    ("recurring-doubles-severity-5", findings(5, recurring=True), [("goodwill", D("200"))], D("200"), "team_lead"),
+    ("recurring-severity-1-stays-zero", findings(1, recurring=True), [], D("0"), None),
+    (
+        "refund-plus-goodwill-114.90",
+        findings(3, "89.90"),
+        [("refund", D("89.90")), ("goodwill", D("25"))],
+        D("114.90"),
+        "team_lead",
+    ),
+    ("not-upheld", findings(5, "500", recurring=True, upheld=False), [], D("0"), None),
+    ("exactly-auto-approve-50", findings(3, "25"), [("refund", D("25")), ("goodwill", D("25"))], D("50"), None),
+    (
+        "just-above-auto-approve-50.01",
+        findings(3, "25.01"),
+        [("refund", D("25.01")), ("goodwill", D("25"))],
+        D("50.01"),
+        "agent",
+    ),
+    ("exactly-agent-100", findings(2, "90"), [("refund", D("90")), ("goodwill", D("10"))], D("100"), "agent"),
+    (
+        "just-above-agent-100.01",
+        findings(2, "90.01"),
+        [("refund", D("90.01")), ("goodwill", D("10"))],
+        D("100.01"),
+        "team_lead",
+    ),
+    ("exactly-team-lead-500", findings(3, "475"), [("refund", D("475")), ("goodwill", D("25"))], D("500"), "team_lead"),
+    (
+        "just-above-team-lead-500.01",
+        findings(3, "475.01"),
+        [("refund", D("475.01")), ("goodwill", D("25"))],
+        D("500.01"),
+        "manager",
+    ),
+    (
+        "exactly-manager-2000",
+        findings(5, "1900"),
+        [("refund", D("1900")), ("goodwill", D("100"))],
+        D("2000"),
+        "manager",
+    ),
+    (
+        "just-above-manager-2000.01",
+        findings(5, "1900.01"),
+        [("refund", D("1900.01")), ("goodwill", D("100"))],
+        D("2000.01"),
+        "director",
+    ),
+    (
+        "exactly-director-10000",
+        findings(5, "9900"),
+        [("refund", D("9900")), ("goodwill", D("100"))],
+        D("10000"),
+        "director",
+    ),
+    (
+        "above-every-limit-is-director",
+        findings(5, "50000", recurring=True),
+        [("refund", D("50000")), ("goodwill", D("200"))],
+        D("50200"),
+        "director",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("found", "items", "total", "level"),
+    [case[1:] for case in PROPOSALS],
+    ids=[case[0] for case in PROPOSALS],
+)
+def test_propose_remedy(found: Findings, items: list[tuple[str, Decimal]], total: Decimal, level: str | None) -> None:
+    proposal = propose_remedy(found, RULES, version=1)
+
+    assert [(item.kind, item.amount) for item in proposal.items] == items
+    assert proposal.total == total
+    assert proposal.approval_level == level
+    assert proposal.currency == "GBP"
+    assert proposal.policy_version == "2026-11-a/v1"
+    assert proposal.version == 1
+    assert proposal.note == ("" if found.upheld else "Complaint not upheld.")
+
+
+@pytest.mark.parametrize(
+    ("found", "expected_reasons"),
+    [
+        (findings(1, "30"), ["Refund of the 30.00 GBP you lost because of our error."]),
+        (
+            findings(3, "89.9"),
+            [
+                "Refund of the 89.90 GBP you lost because of our error.",
+                "A goodwill payment for the trouble this caused you.",
+            ],
+        ),
+        (findings(4, recurring=True), ["A goodwill payment for this has happened before, which it should not have."]),
+    ],
+    ids=["refund", "refund-and-goodwill", "recurring-goodwill"],
+)
+def test_every_item_has_one_plain_words_reason(found: Findings, expected_reasons: list[str]) -> None:
+    proposal = propose_remedy(found, RULES, version=1)
+
+    assert [item.reason for item in proposal.items] == expected_reasons
+
+
+@pytest.mark.parametrize("version", [1, 2, 7, 42])
+def test_version_numbers_are_passed_through(version: int) -> None:
+    assert propose_remedy(findings(3, "10"), RULES, version).version == version
+    assert amended_proposal(D("10"), "why", RULES, version).version == version
+
+
+@pytest.mark.parametrize(
+    ("amount", "level"),
+    [
+        (D("0"), None),
+        (D("50"), None),
+        (D("50.01"), "agent"),
+        (D("100"), "agent"),
+        (D("100.01"), "team_lead"),
+        (D("500"), "team_lead"),
+        (D("500.01"), "manager"),
+        (D("2000"), "manager"),
+        (D("2000.01"), "director"),
+        (D("10000"), "director"),
+        (D("10000.01"), "director"),
+    ],
+)
+def test_amended_counter_proposal_levels(amount: Decimal, level: str | None) -> None:
+    proposal = amended_proposal(amount, "The amount you asked for.", RULES, 3, kind="counter")
+
+    assert [(item.kind, item.amount, item.reason) for item in proposal.items] == [
+        ("counter", amount, "The amount you asked for.")
+    ]
+    assert proposal.total == amount
+    assert proposal.approval_level == level
+    assert proposal.version == 3
+    assert proposal.currency == "GBP"
+    assert proposal.policy_version == "2026-11-a/v1"
+    assert proposal.note == ""
+
+
+def test_amended_proposal_defaults_to_kind_adjusted() -> None:
+    proposal = amended_proposal(D("75"), "Approved a different amount.", RULES, 2)
+
+    assert [item.kind for item in proposal.items] == ["adjusted"]
+    assert proposal.approval_level == "agent"
