@@ -1,0 +1,86 @@
+"""Determinism: histories of real runs replay on the current workflow code.
+
+`tests/histories/*.json` are histories saved from earlier versions of the code. A change
+to the workflow that would break a running case fails here until it is guarded with
+`workflow.patched`. To save a new one after a deliberate change of behaviour:
+
+    COMPLAINTS_SAVE_HISTORY=tests/histories/<name>.json .venv/bin/python -m pytest tests/test_replay.py
+"""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from temporalio.client import Client, WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Replayer
+
+from complaints.actions import (
+    Amendment,
+    Approval,
+    Feedback,
+    Note,
+    OfferAnswer,
+    OfferResponse,
+    Reassignment,
+    Rejection,
+)
+from complaints.case import Stage
+from tests.support import FINDINGS, reach, skip, start_case, to_approval
+from workflows import ComplaintWorkflow
+
+HISTORIES = Path(__file__).parent / "histories"
+
+
+def replayer() -> Replayer:
+    return Replayer(workflows=[ComplaintWorkflow], data_converter=pydantic_data_converter)
+
+
+async def record_a_rich_case(env: WorkflowEnvironment, client: Client) -> WorkflowHistory:
+    """Most handlers and stages once: reassign, note, reject, amend, counter, reopen, survey."""
+    handle = await start_case(client)
+    await reach(handle, Stage.INVESTIGATING)
+    await handle.execute_update("reassign", Reassignment(to_staff_id="sam", brief="Please take over"), result_type=str)
+    await handle.execute_update(ComplaintWorkflow.add_note, Note(author="sam", text="Called the customer"))
+    await to_approval(handle)
+    await handle.execute_update(ComplaintWorkflow.reject, Rejection(approver_id="tl-jordan", reason="Check the loss"))
+    await reach(handle, Stage.INVESTIGATING)
+    await handle.execute_update(ComplaintWorkflow.submit_findings, FINDINGS)
+    await reach(handle, Stage.AWAITING_APPROVAL)
+    amendment = Amendment(approver_id="tl-jordan", amount=Decimal("120"), reason="Round up")
+    await handle.execute_update(ComplaintWorkflow.amend, amendment)
+    await reach(handle, Stage.AWAITING_CUSTOMER)
+    counter = OfferResponse(answer=OfferAnswer.COUNTER, counter_amount=Decimal("150"), reason="Bank fees")
+    await handle.execute_update(ComplaintWorkflow.respond_to_offer, counter)
+    await reach(handle, Stage.AWAITING_APPROVAL)
+    await handle.execute_update(ComplaintWorkflow.approve, Approval(approver_id="mgr-dana"))
+    await reach(handle, Stage.FOLLOWING_UP)
+    await skip(env, days=14, minutes=1)
+    await reach(handle, Stage.AWAITING_FEEDBACK)
+    await handle.execute_update(ComplaintWorkflow.submit_feedback, Feedback(csat=4))
+    outcome = await handle.result()
+    assert outcome.remedy_total == Decimal("150")
+    return await handle.fetch_history()
+
+
+async def test_a_fresh_rich_history_replays(time_env: WorkflowEnvironment, client: Client) -> None:
+    history = await record_a_rich_case(time_env, client)
+    result = await replayer().replay_workflow(history)
+    assert result.replay_failure is None
+    if target := os.environ.get("COMPLAINTS_SAVE_HISTORY"):
+        Path(target).write_text(history.to_json())
+
+
+@pytest.mark.parametrize("path", sorted(HISTORIES.glob("*.json")), ids=lambda path: path.stem)
+async def test_saved_history_replays_on_current_code(path: Path) -> None:
+    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    result = await replayer().replay_workflow(history)
+    assert result.replay_failure is None
+
+
+def test_there_are_saved_histories() -> None:
+    assert len(list(HISTORIES.glob("*.json"))) >= 1
