@@ -108,7 +108,7 @@ class ComplaintWorkflow(CaseRuntime):
         if not self._done("acknowledged"):
             await self._tell_customer(
                 MessageKind.ACKNOWLEDGEMENT,
-                next_step=f"{self.owner.name} has asked our {self._department} team to look into what happened",
+                next_step=f"I have asked our {self._department} team to look into what happened",
                 due=self.state.investigation_due,
             )
             self._mark_done("acknowledged")
