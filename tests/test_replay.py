@@ -36,6 +36,14 @@ from workflows import ComplaintWorkflow
 HISTORIES = Path(__file__).parent / "histories"
 
 
+def read_history(path: Path) -> WorkflowHistory:
+    return WorkflowHistory.from_json(path.stem, path.read_text())
+
+
+def save_history(target: str, history: WorkflowHistory) -> None:
+    Path(target).write_text(history.to_json())
+
+
 def replayer() -> Replayer:
     return Replayer(workflows=[ComplaintWorkflow], data_converter=pydantic_data_converter)
 
@@ -72,13 +80,12 @@ async def test_a_fresh_rich_history_replays(time_env: WorkflowEnvironment, clien
     result = await replayer().replay_workflow(history)
     assert result.replay_failure is None
     if target := os.environ.get("COMPLAINTS_SAVE_HISTORY"):
-        Path(target).write_text(history.to_json())
+        save_history(target, history)
 
 
 @pytest.mark.parametrize("path", sorted(HISTORIES.glob("*.json")), ids=lambda path: path.stem)
 async def test_saved_history_replays_on_current_code(path: Path) -> None:
-    history = WorkflowHistory.from_json(path.stem, path.read_text())
-    result = await replayer().replay_workflow(history)
+    result = await replayer().replay_workflow(read_history(path))
     assert result.replay_failure is None
 
 
