@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
+import sys
 from datetime import timedelta
 
 from temporalio.client import Client
@@ -57,7 +59,18 @@ def main() -> None:
             loop.add_signal_handler(sig, stop.set)
         await run_worker(settings, stop)
 
-    asyncio.run(_main())
+    code = 0
+    try:
+        asyncio.run(_main())
+    except Exception:
+        log.exception("worker failed")
+        code = 1
+    # The SDK can abort the interpreter at exit after a clean shutdown (sdk-python #300):
+    # leave with the real status once everything is flushed.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

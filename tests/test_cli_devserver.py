@@ -1,9 +1,11 @@
-"""The client library and the CLI against a real dev server (`temporal server start-dev`).
+"""The client library and the CLI against a real dev server, the real workflow and real activities.
 
-A stand-in `ComplaintWorkflow` (same type name, update and query names) answers here, so
-these tests pin what the client and CLI do — idempotent starts, metadata, refusal and
-closed-case translation, exit codes — independently of the real workflow's business rules.
-User metadata (static summary/details) needs the dev server: the time-skipping one lacks it.
+The session's `temporal server start-dev` (conftest `dev_env`) runs the production
+`ComplaintWorkflow` on a worker wired by `worker.build_worker`, with the real activities on
+SQLite in a temporary directory and the session's SMTP sink: these tests pin what the client
+and CLI do — idempotent starts, metadata, refusal and closed-case translation, exit codes —
+with the workflow's real answers. User metadata (static summary/details) needs the dev
+server: the time-skipping one lacks it.
 """
 
 from __future__ import annotations
@@ -15,116 +17,96 @@ import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_asyncio
-from temporalio import workflow
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.exceptions import ApplicationError
+from temporalio.converter import decode_typed_search_attributes
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import UnsandboxedWorkflowRunner, Worker
+from temporalio.worker import Worker
 
-from complaints.actions import Approval, Note, Withdrawal
-from complaints.case import ComplaintWorkflowInput, TimelineEvent
+from activities import ComplaintActivities
+from complaints.actions import Approval, Findings, Note, Withdrawal
+from complaints.case import CaseOutcome, Stage
 from complaints.intake import ComplaintInput
-from complaints.search_attributes import ALL, COMPLAINT_CATEGORY, COMPLAINT_PRIORITY, COMPLAINT_STAGE, CUSTOMER_ID
+from complaints.search_attributes import (
+    ASSIGNED_TO,
+    COMPLAINT_CATEGORY,
+    COMPLAINT_PRIORITY,
+    COMPLAINT_STAGE,
+    CUSTOMER_ID,
+)
 from starter.client import (
     MEMO_INPUT_SHA256,
     Refused,
     UnknownComplaint,
     get_complaint,
     input_sha256,
+    query_status,
     query_timeline,
     send_action,
     start_complaints,
 )
+from starter.mailsink import MailSink
+from tests.conftest import settings_for
+from tests.support import Handle, accepted_update_names, make_complaint, reach
+from worker import build_worker
+from workflows import ComplaintWorkflow
 
 pytestmark = pytest.mark.devserver
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TASK_QUEUE = f"cli-devserver-{uuid.uuid4().hex[:8]}"
-OWNER_REFUSAL = "alex owns this complaint and cannot approve its remedy"
+NOT_YET_APPROVABLE = "cannot approve: the complaint is Investigating, not AwaitingApproval"
+OVER_ALEX_LIMIT = "cannot approve: 114.90 GBP is over the approval limit of Alex Morgan (agent, up to 100.00 GBP)"
+FINDINGS = Findings(
+    submitted_by="alex",
+    summary="The November invoice was charged twice",
+    root_cause="Payment retry bug in the billing system",
+    severity=3,
+    financial_loss=Decimal("89.90"),
+)  # proposal: refund 89.90 + goodwill 25.00 = 114.90 GBP → team_lead approval
 
 
-@workflow.defn(name="ComplaintWorkflow")
-class StandInComplaintWorkflow:
-    """Just enough of the contract: validated updates returning `str`, a query, closing."""
-
-    def __init__(self) -> None:
-        self._events: list[TimelineEvent] = []
-        self._closed = False
-
-    @workflow.run
-    async def run(self, data: ComplaintWorkflowInput) -> str:
-        self._record("received", data.complaint.description)
-        await workflow.wait_condition(lambda: self._closed)
-        return "withdrawn"
-
-    def _record(self, kind: str, detail: str, actor: str = "system") -> None:
-        self._events.append(TimelineEvent(at=workflow.now(), kind=kind, detail=detail, actor=actor))
-
-    @workflow.update(name="approve")
-    def approve(self, approval: Approval) -> str:
-        self._record("approved", approval.comment, approval.approver_id)
-        return f"Approved by {approval.approver_id}."
-
-    @approve.validator
-    def _check_approval(self, approval: Approval) -> None:
-        if approval.approver_id == "alex":
-            raise ApplicationError(OWNER_REFUSAL)
-
-    @workflow.update(name="add_note")
-    def add_note(self, note: Note) -> str:
-        self._record("note", note.text, note.author)
-        return "Noted."
-
-    @workflow.update(name="withdraw")
-    def withdraw(self, withdrawal: Withdrawal) -> str:
-        self._closed = True
-        return "Withdrawn."
-
-    @workflow.query(name="timeline")
-    def timeline(self) -> list[TimelineEvent]:
-        return self._events
-
-
-@pytest_asyncio.fixture(scope="module")
-async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(Path(sys.executable).parent / "temporal"),
-        data_converter=pydantic_data_converter,
-        search_attributes=ALL,
-        dev_server_log_level="error",
-    )
-    async with Worker(
-        env.client,
-        task_queue=TASK_QUEUE,
-        workflows=[StandInComplaintWorkflow],
-        workflow_runner=UnsandboxedWorkflowRunner(),
-    ):
-        yield env
-    await env.shutdown()
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def real_worker(
+    dev_env: WorkflowEnvironment, tmp_path_factory: pytest.TempPathFactory, session_mail_sink: MailSink
+) -> AsyncIterator[Worker]:
+    """The production worker wiring on the dev server, with the real activities on SQLite."""
+    settings = settings_for(tmp_path_factory.mktemp("cli-devserver"), session_mail_sink, task_queue=TASK_QUEUE)
+    acts = ComplaintActivities(settings)
+    await acts.prepare()
+    try:
+        async with build_worker(dev_env.client, settings, acts) as running:
+            yield running
+    finally:
+        await acts.close()
 
 
 @pytest.fixture
-def client(dev_env: WorkflowEnvironment) -> Client:
+def client(dev_env: WorkflowEnvironment, real_worker: Worker) -> Client:
     return dev_env.client
 
 
 def complaint(**overrides: Any) -> ComplaintInput:
-    fields: dict[str, Any] = {
-        "id": f"T-{uuid.uuid4().hex[:10]}",
-        "customer": {"id": "cust-42", "name": "Ada Lovelace", "email": "ada@example.com"},
-        "category": "billing",
-        "priority": "high",
-        "description": "I was charged twice for my November invoice.",
-        "claimed_amount": "89.90",
-    }
-    fields.update(overrides)
-    return ComplaintInput.model_validate(fields)
+    return make_complaint(**overrides)
+
+
+def handle_of(client: Client, c: ComplaintInput) -> Handle:
+    return client.get_workflow_handle_for(ComplaintWorkflow.run, c.workflow_id)
+
+
+async def started_and_investigating(client: Client, c: ComplaintInput) -> Handle:
+    """Start through the client library; wait for the first workflow task to open the case."""
+    (result,) = await start_complaints(client, [c], TASK_QUEUE)
+    assert result.started
+    handle = handle_of(client, c)
+    await reach(handle, Stage.INVESTIGATING)
+    return handle
 
 
 async def test_starting_twice_finds_the_existing_complaint(client: Client) -> None:
@@ -136,17 +118,40 @@ async def test_starting_twice_finds_the_existing_complaint(client: Client) -> No
     assert (first.started, again.started, changed.started) == (True, False, False)
     assert first.workflow_id == f"complaint-{c.id}"
     assert again.run_id == first.run_id == changed.run_id
+    assert (again.closed, changed.closed) == (False, False)
     assert again.same_input is True
     assert changed.same_input is False
+    # The real workflow kept the first input: the changed description never reached it.
+    status = await reach(handle_of(client, c), Stage.INVESTIGATING)
+    assert status.complaint_id == c.id
+    timeline = await query_timeline(client, c.id)
+    assert [event.kind for event in timeline[:2]] == ["received", "assigned"]
 
 
 async def test_start_sets_search_attributes_summary_details_and_memo(client: Client) -> None:
     c = complaint()
-    await start_complaints(client, [c], TASK_QUEUE)
-    description = await client.get_workflow_handle(f"complaint-{c.id}").describe()
+    handle = await started_and_investigating(client, c)
 
+    # Set by the starter from the very first moment: they are on the start event itself.
+    started_event = None
+    async for event in handle.fetch_history_events():
+        started_event = event
+        break
+    assert started_event is not None
+    assert started_event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED
+    at_start = decode_typed_search_attributes(
+        started_event.workflow_execution_started_event_attributes.search_attributes
+    )
+    assert at_start.get(COMPLAINT_STAGE) == "Received"
+    assert at_start.get(COMPLAINT_PRIORITY) == "high"
+    assert at_start.get(COMPLAINT_CATEGORY) == "billing"
+    assert at_start.get(CUSTOMER_ID) == "cust-42"
+
+    # Then kept in step by the workflow itself.
+    description = await handle.describe()
     attributes = description.typed_search_attributes
-    assert attributes.get(COMPLAINT_STAGE) == "Received"
+    assert attributes.get(COMPLAINT_STAGE) == "Investigating"
+    assert attributes.get(ASSIGNED_TO) == "alex"
     assert attributes.get(COMPLAINT_PRIORITY) == "high"
     assert attributes.get(COMPLAINT_CATEGORY) == "billing"
     assert attributes.get(CUSTOMER_ID) == "cust-42"
@@ -159,25 +164,53 @@ async def test_many_complaints_start_in_input_order(client: Client) -> None:
     batch = [complaint() for _ in range(5)]
     results = await start_complaints(client, batch, TASK_QUEUE)
     assert [r.complaint_id for r in results] == [c.id for c in batch]
+    assert [r.workflow_id for r in results] == [f"complaint-{c.id}" for c in batch]
     assert all(r.started for r in results)
+    for c in batch:  # each workflow got its own complaint
+        assert (await reach(handle_of(client, c), Stage.INVESTIGATING)).complaint_id == c.id
 
 
 async def test_refusal_carries_the_validators_reason_verbatim(client: Client) -> None:
     c = complaint()
-    await start_complaints(client, [c], TASK_QUEUE)
-    with pytest.raises(Refused) as refused:
+    handle = await started_and_investigating(client, c)
+
+    with pytest.raises(Refused) as too_early:
+        await send_action(client, c.id, Approval(approver_id="tl-jordan"))
+    assert too_early.value.reason == NOT_YET_APPROVABLE
+
+    confirmation = await send_action(client, c.id, FINDINGS)
+    assert confirmation == f"Findings recorded for {c.id}; a remedy will be proposed."
+    status = await reach(handle, Stage.AWAITING_APPROVAL)
+    assert status.proposal is not None
+    assert status.proposal.total == Decimal("114.90")
+
+    with pytest.raises(Refused) as over_limit:
         await send_action(client, c.id, Approval(approver_id="alex"))
-    assert refused.value.reason == OWNER_REFUSAL
-    assert await send_action(client, f"complaint-{c.id}", Approval(approver_id="tl-jordan")) == "Approved by tl-jordan."
-    kinds = [event.kind for event in await query_timeline(client, c.id)]
-    assert kinds == ["received", "approved"]
+    assert over_limit.value.reason == OVER_ALEX_LIMIT
+
+    approved = await send_action(client, f"complaint-{c.id}", Approval(approver_id="tl-jordan"))
+    assert approved == f"Approved 114.90 GBP for {c.id}."
+    assert (await reach(handle, Stage.AWAITING_CUSTOMER)).approved_by == "tl-jordan"
+
+    timeline = await query_timeline(client, c.id)
+    assert [(e.kind, e.actor) for e in timeline if e.kind in ("findings", "approved")] == [
+        ("findings", "alex"),
+        ("approved", "tl-jordan"),
+    ]
+    # Refused updates never reach history.
+    assert await accepted_update_names(handle) == ["submit_findings", "approve"]
 
 
 async def test_a_closed_complaint_refuses_actions_and_is_not_restarted(client: Client) -> None:
     c = complaint()
-    await start_complaints(client, [c], TASK_QUEUE)
-    assert await send_action(client, c.id, Withdrawal()) == "Withdrawn."
-    await client.get_workflow_handle(f"complaint-{c.id}").result()
+    handle = await started_and_investigating(client, c)
+    withdrawn = await send_action(client, c.id, Withdrawal(reason="Sorted it out with my bank"))
+    assert withdrawn == f"{c.id} is withdrawn; the customer will get a confirmation."
+
+    outcome = await asyncio.wait_for(handle.result(), timeout=30)
+    assert isinstance(outcome, CaseOutcome)
+    assert (outcome.complaint_id, outcome.outcome, outcome.paid) == (c.id, "withdrawn", False)
+    assert (await query_status(client, c.id)).stage is Stage.WITHDRAWN
 
     with pytest.raises(Refused) as refused:
         await send_action(client, c.id, Note(author="alex", text="too late"))
@@ -185,6 +218,7 @@ async def test_a_closed_complaint_refuses_actions_and_is_not_restarted(client: C
 
     (again,) = await start_complaints(client, [c], TASK_QUEUE)
     assert (again.started, again.closed, again.same_input) == (False, True, True)
+    assert again.run_id == (await handle.describe()).run_id
 
 
 async def test_unknown_complaint(client: Client) -> None:
@@ -196,7 +230,7 @@ async def test_unknown_complaint(client: Client) -> None:
 
 async def cli(dev_env: WorkflowEnvironment, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     """Run `complaints …` in a thread: the worker serving it shares this event loop."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TEMPORAL_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "COMPLAINTS_"))}
     env.update(
         TEMPORAL_ADDRESS=dev_env.client.service_client.config.target_host,
         TEMPORAL_NAMESPACE=dev_env.client.namespace,
@@ -215,7 +249,7 @@ async def cli(dev_env: WorkflowEnvironment, *args: str, stdin: str | None = None
     )
 
 
-async def test_cli_start_and_admin_exit_codes(dev_env: WorkflowEnvironment) -> None:
+async def test_cli_start_and_admin_exit_codes(dev_env: WorkflowEnvironment, client: Client) -> None:
     c = complaint()
     text = c.model_dump_json()
 
@@ -228,26 +262,41 @@ async def test_cli_start_and_admin_exit_codes(dev_env: WorkflowEnvironment) -> N
     again = await cli(dev_env, "start", "-", stdin=text)
     assert again.returncode == 0, again.stderr
     assert again.stdout.startswith(f"existing complaint-{c.id}")
+    assert again.stderr == ""  # same input: no warning
+
+    handle = handle_of(client, c)
+    await reach(handle, Stage.INVESTIGATING)  # the first workflow task may need a moment
 
     refused = await cli(dev_env, "admin", "approve", c.id, "--by", "alex")
     assert refused.returncode == 1
-    assert refused.stderr.strip() == f"refused: {OWNER_REFUSAL}"
+    assert refused.stderr.strip() == f"refused: {NOT_YET_APPROVABLE}"
     assert refused.stdout == ""
 
     for attempt in range(5):
         noted = await cli(dev_env, "admin", "note", c.id, f"call {attempt}", "--by", "alex")
         assert noted.returncode == 0, f"attempt {attempt}: {noted.returncode} {noted.stderr}"
-        assert noted.stdout.strip() == "Noted."
+        assert noted.stdout.strip() == "Note added."
 
     timeline = await cli(dev_env, "admin", "timeline", c.id, "--json")
     assert timeline.returncode == 0, timeline.stderr
-    assert [event["kind"] for event in json.loads(timeline.stdout)] == ["received"] + ["note"] * 5
+    events = json.loads(timeline.stdout)
+    assert events[0]["kind"] == "received"
+    notes = [(event["actor"], event["detail"]) for event in events if event["kind"] == "note"]
+    assert notes == [("alex", f"call {attempt}") for attempt in range(5)]
+
+    shown = await cli(dev_env, "admin", "show", c.id, "--json")
+    assert shown.returncode == 0, shown.stderr
+    assert (json.loads(shown.stdout)["stage"], json.loads(shown.stdout)["owner_id"]) == ("Investigating", "alex")
 
     unknown = await cli(dev_env, "admin", "note", "C-nope", "hello", "--by", "alex")
     assert unknown.returncode == 3
     assert "unknown complaint 'C-nope'" in unknown.stderr
 
-    assert (await cli(dev_env, "admin", "withdraw", c.id)).returncode == 0
+    withdrawn = await cli(dev_env, "admin", "withdraw", c.id)
+    assert withdrawn.returncode == 0, withdrawn.stderr
+    assert withdrawn.stdout.strip() == f"{c.id} is withdrawn; the customer will get a confirmation."
+    assert (await asyncio.wait_for(handle.result(), timeout=30)).outcome == "withdrawn"
+
     closed = await cli(dev_env, "admin", "approve", c.id, "--by", "tl-jordan")
     assert closed.returncode == 1
     assert closed.stderr.strip() == f"refused: complaint {c.id} is already closed"
