@@ -48,6 +48,33 @@ class Amendment(_Action):
     reason: NonEmptyText
 
 
+class DecisionKind(StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+    AMEND = "amend"
+
+
+class StaffDecision(_Action):
+    """An approval decision sent as a signal, by systems (or engineers) that cannot send
+    updates. The workflow checks it by the same rules; a refused one is only recorded."""
+
+    decision: DecisionKind
+    approver_id: NonEmptyText
+    comment: str = ""
+    reason: str = ""
+    amount: Money | None = None
+
+    def as_action(self) -> Approval | Rejection | Amendment:
+        """The equivalent update argument; raises ValueError (naming the field) if incomplete."""
+        match self.decision:
+            case DecisionKind.APPROVE:
+                return Approval(approver_id=self.approver_id, comment=self.comment)
+            case DecisionKind.REJECT:
+                return Rejection(approver_id=self.approver_id, reason=self.reason)
+            case DecisionKind.AMEND:
+                return Amendment(approver_id=self.approver_id, amount=self.amount, reason=self.reason)
+
+
 class OfferAnswer(StrEnum):
     ACCEPT = "accept"
     DECLINE = "decline"

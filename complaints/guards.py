@@ -73,9 +73,19 @@ def _check_decision(state: CaseState, approver_id: str, amount: Decimal, action:
     _require_limit(state, approver_id, amount, action)
 
 
+def _require_four_eyes(state: CaseState, approver_id: str, amount: Decimal, action: str) -> None:
+    table = state.rules.compensation
+    if approver_id == state.owner_id and amount > table.four_eyes_above:
+        raise Refused(
+            f"cannot {action}: {approver_id} owns this complaint, and above {table.four_eyes_above:.2f} "
+            f"{table.currency} someone else must approve it (four-eyes)"
+        )
+
+
 def check_approval(state: CaseState, approval: Approval) -> None:
     total = state.proposal.total if state.proposal else Decimal("0")
     _check_decision(state, approval.approver_id, total, "approve")
+    _require_four_eyes(state, approval.approver_id, total, "approve")
 
 
 def check_rejection(state: CaseState, rejection: Rejection) -> None:
@@ -85,6 +95,7 @@ def check_rejection(state: CaseState, rejection: Rejection) -> None:
 
 def check_amendment(state: CaseState, amendment: Amendment) -> None:
     _check_decision(state, amendment.approver_id, amendment.amount, "amend")
+    _require_four_eyes(state, amendment.approver_id, amendment.amount, "amend")
 
 
 def check_offer_response(state: CaseState, response: OfferResponse) -> None:

@@ -63,8 +63,9 @@ def amended_proposal(amount: Decimal, reason: str, rules: CaseRules, version: in
 
 
 def _with_level(items: list[RemedyItem], rules: CaseRules, version: int, note: str = "") -> Proposal:
-    total = sum((item.amount for item in items), Decimal("0"))
     table = rules.compensation
+    items, cut_note = _within_cap(items, table.cap_per_complaint, table.currency)
+    total = sum((item.amount for item in items), Decimal("0"))
     level = None if total <= table.auto_approve_up_to else rules.level_needed(total).name
     return Proposal(
         version=version,
@@ -72,5 +73,24 @@ def _with_level(items: list[RemedyItem], rules: CaseRules, version: int, note: s
         currency=table.currency,
         policy_version=f"{rules.version}/{table.version}",
         approval_level=level,
-        note=note,
+        note=" ".join(part for part in (note, cut_note) if part),
     )
+
+
+def _within_cap(items: list[RemedyItem], cap: Decimal | None, currency: str) -> tuple[list[RemedyItem], str]:
+    """Cut a proposal to the per-complaint cap, keeping items in order (refunds first)."""
+    total = sum((item.amount for item in items), Decimal("0"))
+    if cap is None or total <= cap:
+        return items, ""
+    kept: list[RemedyItem] = []
+    room = cap
+    for item in items:
+        if room <= 0:
+            break
+        if item.amount <= room:
+            kept.append(item)
+        else:
+            reason = f"{item.reason} (Reduced to stay within the limit of {cap:.2f} {currency} per complaint.)"
+            kept.append(item.model_copy(update={"amount": room, "reason": reason}))
+        room -= kept[-1].amount
+    return kept, f"Cut from {total:.2f} to the cap of {cap:.2f} {currency} per complaint."

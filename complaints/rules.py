@@ -32,6 +32,8 @@ class StaffMember(_Config):
     email: EmailStr
     role: str
     phone: str = ""
+    away: bool = False
+    delegate: str | None = None  # acts with this member's authority while they are away
 
 
 class Route(_Config):
@@ -71,6 +73,8 @@ class CompensationTable(_Config):
     )
     recurring_goodwill_multiplier: Decimal = Decimal("2")
     auto_approve_up_to: Decimal = Decimal("50")
+    four_eyes_above: Decimal = Decimal("100")  # above this the case owner may not approve their own case
+    cap_per_complaint: Decimal | None = None  # a larger proposal is cut to the cap, and says so
 
 
 class CaseRules(_Config):
@@ -89,6 +93,8 @@ class CaseRules(_Config):
         for member in self.staff:
             if member.role not in role_names:
                 raise ValueError(f"staff {member.id}: unknown role {member.role!r}")
+            if member.delegate is not None and (member.delegate not in staff_ids or member.delegate == member.id):
+                raise ValueError(f"staff {member.id}: delegate {member.delegate!r} is not another staff member")
         for category in Category:
             if category not in self.routing:
                 raise ValueError(f"routing: no route for category {category.value!r}")
@@ -107,8 +113,12 @@ class CaseRules(_Config):
         return next(role for role in self.roles if role.name == name)
 
     def approval_limit(self, staff_id: str) -> Decimal:
+        """Own role's limit, or that of anyone away who delegated to this member, if higher."""
         member = self.staff_member(staff_id)
-        return self.role(member.role).approval_limit if member else Decimal("-1")
+        if member is None:
+            return Decimal("-1")
+        covering = [m for m in self.staff if m.away and m.delegate == staff_id]
+        return max(self.role(m.role).approval_limit for m in [member, *covering])
 
     def level_needed(self, amount: Decimal) -> Role:
         """The lowest role whose limit covers the amount (the top role if none does)."""
@@ -129,8 +139,17 @@ class CaseRules(_Config):
         return [member for member in self.staff if self.approval_limit(member.id) >= floor]
 
     def asked_to_approve(self, role_name: str) -> list[StaffMember]:
-        """Whom an approval request goes to: the staff of that role, else anyone above it."""
-        return [member for member in self.staff if member.role == role_name] or self.approvers_at(role_name)
+        """Whom an approval request goes to: the staff of that role (their delegate while
+        they are away), else anyone above it."""
+        asked: list[StaffMember] = []
+        for member in self.staff:
+            if member.role != role_name:
+                continue
+            stand_in = self.staff_member(member.delegate) if member.away and member.delegate else None
+            chosen = stand_in or member
+            if chosen not in asked:
+                asked.append(chosen)
+        return asked or self.approvers_at(role_name)
 
 
 def read_rules_document(path: Path) -> dict[str, Any]:

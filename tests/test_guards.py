@@ -29,7 +29,11 @@ from complaints.intake import ComplaintInput
 from complaints.policy import amended_proposal, propose_remedy
 from complaints.rules import CaseRules, load_rules
 
-RULES: CaseRules = load_rules(Path(__file__).resolve().parents[1] / "config" / "complaints.toml")
+CONFIGURED: CaseRules = load_rules(Path(__file__).resolve().parents[1] / "config" / "complaints.toml")
+# The level boundaries above the per-complaint cap are still policy: test them uncapped.
+RULES: CaseRules = CONFIGURED.model_copy(
+    update={"compensation": CONFIGURED.compensation.model_copy(update={"cap_per_complaint": None})}
+)
 RECEIVED = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 WINDOW_ENDS = datetime(2026, 12, 15, 10, 0, tzinfo=UTC)
 

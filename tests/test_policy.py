@@ -11,7 +11,11 @@ from complaints.actions import Findings
 from complaints.policy import amended_proposal, propose_remedy
 from complaints.rules import CaseRules, load_rules
 
-RULES: CaseRules = load_rules(Path(__file__).resolve().parents[1] / "config" / "complaints.toml")
+CONFIGURED: CaseRules = load_rules(Path(__file__).resolve().parents[1] / "config" / "complaints.toml")
+# The level boundaries above the per-complaint cap are still policy: test them uncapped.
+RULES: CaseRules = CONFIGURED.model_copy(
+    update={"compensation": CONFIGURED.compensation.model_copy(update={"cap_per_complaint": None})}
+)
 
 D = Decimal
 
@@ -181,3 +185,25 @@ def test_amended_proposal_defaults_to_kind_adjusted() -> None:
 
     assert [item.kind for item in proposal.items] == ["adjusted"]
     assert proposal.approval_level == "agent"
+
+
+def test_a_proposal_over_the_cap_is_cut_to_it_and_says_so() -> None:
+    cap = CONFIGURED.compensation.cap_per_complaint
+    assert cap == D("5000")
+    proposal = propose_remedy(findings(5, "9000"), CONFIGURED, version=1)
+    assert proposal.total == cap
+    assert [(item.kind, item.amount) for item in proposal.items] == [("refund", D("5000"))]
+    assert "Reduced to stay within the limit of 5000.00 GBP per complaint" in proposal.items[0].reason
+    assert proposal.note == "Cut from 9100.00 to the cap of 5000.00 GBP per complaint."
+    assert proposal.approval_level == "director"
+
+
+def test_the_cap_trims_goodwill_before_the_refund() -> None:
+    proposal = propose_remedy(findings(5, "4950"), CONFIGURED, version=1)  # 4950 + 100 goodwill
+    assert [(item.kind, item.amount) for item in proposal.items] == [("refund", D("4950")), ("goodwill", D("50"))]
+    assert proposal.total == D("5000")
+
+
+def test_under_the_cap_nothing_is_cut() -> None:
+    proposal = propose_remedy(findings(3, "89.90"), CONFIGURED, version=1)
+    assert proposal.total == D("114.90") and proposal.note == ""

@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
         Reassignment,
         Rejection,
         Reopen,
+        StaffDecision,
         Withdrawal,
     )
     from complaints.case import CaseStatus, TimelineEvent
@@ -53,6 +54,9 @@ class CaseActions(CaseIO):
 
     @workflow.update(description="Approve the proposed remedy (approver's limit must cover it).")
     def approve(self, approval: Approval) -> str:
+        return self._apply_approval(approval)
+
+    def _apply_approval(self, approval: Approval) -> str:
         state = self.state
         state.approval_outcome, state.approved_by = "approved", approval.approver_id
         assert state.proposal is not None
@@ -65,6 +69,9 @@ class CaseActions(CaseIO):
 
     @workflow.update(description="Reject the proposed remedy; the case goes back to review.")
     def reject(self, rejection: Rejection) -> str:
+        return self._apply_rejection(rejection)
+
+    def _apply_rejection(self, rejection: Rejection) -> str:
         self.state.approval_outcome = "rejected"
         self.state.review_reason = f"rejected by {rejection.approver_id}: {rejection.reason}"
         self._record("rejected", rejection.reason, actor=rejection.approver_id)
@@ -76,6 +83,9 @@ class CaseActions(CaseIO):
 
     @workflow.update(description="Approve a different amount than proposed.")
     def amend(self, amendment: Amendment) -> str:
+        return self._apply_amendment(amendment)
+
+    def _apply_amendment(self, amendment: Amendment) -> str:
         state = self.state
         proposal = amended_proposal(amendment.amount, amendment.reason, state.rules, state.proposal_versions + 1)
         self._record("amended", f"to {amendment.amount:.2f}: {amendment.reason}", actor=amendment.approver_id)
@@ -86,6 +96,27 @@ class CaseActions(CaseIO):
     @amend.validator
     def _validate_amend(self, amendment: Amendment) -> None:
         self._guard(lambda: guards.check_amendment(self.state, amendment))
+
+    @workflow.signal(
+        description="approve / reject / amend for systems that can only signal: checked by the same rules "
+        "as the updates; a refused decision is recorded in the timeline and never applied."
+    )
+    async def decide(self, decision: StaffDecision) -> None:
+        await workflow.wait_condition(lambda: self._state is not None)
+        try:
+            action = decision.as_action()
+            if isinstance(action, Approval):
+                guards.check_approval(self.state, action)
+                self._apply_approval(action)
+            elif isinstance(action, Rejection):
+                guards.check_rejection(self.state, action)
+                self._apply_rejection(action)
+            else:
+                guards.check_amendment(self.state, action)
+                self._apply_amendment(action)
+        except (guards.Refused, ValueError) as refusal:
+            detail = f"{decision.decision.value} by {decision.approver_id} (signal): {refusal}"
+            self._record("decision refused", detail, actor=decision.approver_id)
 
     @workflow.update(description="The customer's answer to the offer: accept, decline (with reason) or counter.")
     def respond_to_offer(self, response: OfferResponse) -> str:
