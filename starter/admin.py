@@ -6,10 +6,12 @@ workflow update; the workflow's validator may still refuse it (exit 1, reason ve
 
 from __future__ import annotations
 
+import json
 import os
 import sys
-from datetime import UTC, datetime
-from decimal import Decimal
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Any
 
 import typer
@@ -18,7 +20,7 @@ from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecution
 
 from complaints.actions import (
     Amendment,
@@ -33,15 +35,19 @@ from complaints.actions import (
     Reopen,
     Withdrawal,
 )
-from complaints.case import CaseStatus, TimelineEvent
+from complaints.case import CaseStatus, Stage, TimelineEvent
+from complaints.rules import CaseRules, load_rules
 from complaints.search_attributes import (
     ASSIGNED_TO,
+    AWAITING_APPROVAL_LEVEL,
+    COMPENSATION_AMOUNT,
     COMPLAINT_CATEGORY,
     COMPLAINT_PRIORITY,
     COMPLAINT_STAGE,
     NEXT_DEADLINE,
 )
-from starter._cli_common import EXIT_CODES_HELP, build, run
+from complaints.settings import Settings
+from starter._cli_common import EXIT_CODES_HELP, ExitCode, build, fail, run
 from starter.client import WORKFLOW_TYPE, complaint_id_of, query_status, query_timeline, send_action
 
 admin = typer.Typer(
@@ -148,6 +154,165 @@ def list_complaints(
 
 def _quote(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+# --- the approval queue --------------------------------------------------------------------
+
+
+class PendingApproval(BaseModel):
+    """One row of `admin pending`, read from the execution's search attributes only."""
+
+    complaint_id: str
+    workflow_id: str
+    amount: Decimal | None
+    level: str
+    owner: str
+    priority: str
+    category: str
+    received_at: datetime | None
+    age: str
+    due: datetime | None
+    overdue: bool
+
+
+def pending_query(levels: Sequence[str] | None = None) -> str:
+    """Visibility query for complaints waiting for a decision, optionally at these levels only."""
+    clauses = [
+        f"WorkflowType = {_quote(WORKFLOW_TYPE)}",
+        "ExecutionStatus = 'Running'",
+        f"{COMPLAINT_STAGE.name} = {_quote(Stage.AWAITING_APPROVAL.value)}",
+    ]
+    if levels is not None:
+        if len(levels) == 1:
+            clauses.append(f"{AWAITING_APPROVAL_LEVEL.name} = {_quote(levels[0])}")
+        else:
+            clauses.append(f"{AWAITING_APPROVAL_LEVEL.name} IN ({', '.join(_quote(level) for level in levels)})")
+    return " AND ".join(clauses)
+
+
+def pending_levels(rules: CaseRules, *, mine: str | None, level: str | None) -> list[str] | None:
+    """The approval levels to list (None: all), or exit 2 naming the option that is wrong."""
+    role_names = [role.name for role in sorted(rules.roles, key=lambda r: r.approval_limit)]
+    levels: list[str] | None = None
+    if level is not None:
+        if level not in role_names:
+            fail(
+                ExitCode.INVALID,
+                f"invalid input: --level: unknown role {level!r}; the roles are: {', '.join(role_names)}",
+            )
+        levels = [level]
+    if mine is not None:
+        member = rules.staff_member(mine)
+        if member is None:
+            known = ", ".join(m.id for m in rules.staff)
+            fail(ExitCode.INVALID, f"invalid input: --mine: unknown staff id {mine!r}; the staff are: {known}")
+        limit = rules.approval_limit(member.id)  # as the workflow checks it (CaseRules.approval_limit)
+        allowed = [role.name for role in rules.roles if role.approval_limit <= limit]
+        levels = [name for name in role_names if name in allowed and (levels is None or name in levels)]
+    return levels
+
+
+def humanise_age(age: timedelta) -> str:
+    """`45m`, `2h 05m`, `3d 4h`."""
+    minutes = max(int(age.total_seconds()), 0) // 60
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    return f"{minutes}m"
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def pending_row(execution: WorkflowExecution, now: datetime) -> PendingApproval:
+    attributes = execution.typed_search_attributes
+    amount = attributes.get(COMPENSATION_AMOUNT)
+    received = _utc(execution.start_time)
+    due = _utc(attributes.get(NEXT_DEADLINE))
+    return PendingApproval(
+        complaint_id=complaint_id_of(execution.id),
+        workflow_id=execution.id,
+        amount=None if amount is None else Decimal(str(amount)).quantize(Decimal("0.01"), ROUND_HALF_UP),
+        level=attributes.get(AWAITING_APPROVAL_LEVEL) or "",
+        owner=attributes.get(ASSIGNED_TO) or "",
+        priority=attributes.get(COMPLAINT_PRIORITY) or "",
+        category=attributes.get(COMPLAINT_CATEGORY) or "",
+        received_at=received,
+        age=humanise_age(now - received) if received else "",
+        due=due,
+        overdue=due is not None and due < now,
+    )
+
+
+def sort_by_due(rows: list[PendingApproval]) -> list[PendingApproval]:
+    """Soonest due first; no due time last."""
+    return sorted(rows, key=lambda r: (r.due is None, r.due or datetime.min.replace(tzinfo=UTC), r.complaint_id))
+
+
+@admin.command()
+def pending(
+    mine: Annotated[
+        str | None,
+        typer.Option("--mine", metavar="STAFF", help="Only what this staff member may approve (their role's limit)."),
+    ] = None,
+    level: Annotated[
+        str | None, typer.Option("--level", metavar="ROLE", help="Only complaints waiting at this approval level.")
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Complaints waiting for an approval decision, soonest due first (from the search attributes)."""
+    levels: list[str] | None = None
+    if mine is not None or level is not None:
+        settings = Settings()
+        try:
+            rules = load_rules(settings.rules_file)
+        except (OSError, ValueError) as exc:
+            fail(ExitCode.FAILED, f"cannot read the rules file {settings.rules_file}: {exc}")
+        levels = pending_levels(rules, mine=mine, level=level)
+
+    async def work(client: Client) -> list[PendingApproval]:
+        if levels == []:  # --mine and --level exclude each other: nothing to ask for
+            return []
+        now = datetime.now(UTC)
+        return sort_by_due(
+            [pending_row(execution, now) async for execution in client.list_workflows(pending_query(levels))]
+        )
+
+    rows = run(work)
+    if as_json:
+        print(json.dumps([row.model_dump(mode="json") for row in rows], indent=2), flush=True)
+        return
+    scope = ""
+    if mine is not None:
+        scope = f" that {mine} may approve"
+    if level is not None:
+        scope += f" at level {level}"
+    table = Table(title=f"{len(rows)} complaint(s) waiting for a decision{scope}", title_justify="left")
+    for column in ("id", "amount", "level", "owner", "priority", "category", "age", "due (UTC)"):
+        table.add_column(column, no_wrap=True, justify="right" if column == "amount" else "left")
+    for row in rows:
+        due = Text(_short(row.due))
+        if row.overdue:
+            due.append(" overdue", style="bold red")
+        table.add_row(
+            row.complaint_id,
+            _money(row.amount),
+            row.level or "—",
+            row.owner or "—",
+            row.priority,
+            row.category,
+            row.age or "—",
+            due,
+        )
+    console.print(table)
+    if not rows:
+        console.print("Nothing waiting for a decision.")
 
 
 # --- acting --------------------------------------------------------------------------------

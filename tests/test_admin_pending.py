@@ -1,0 +1,241 @@
+"""`complaints admin pending`: the approval queue, from search attributes, on the real dev server.
+
+The session's dev server (conftest `dev_env`) runs the production workflow on a worker of our
+own task queue. Other tests share the server, so every check looks only at this test's ids.
+Visibility is eventually consistent: we wait (bounded) until the rows are there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from activities import ComplaintActivities
+from complaints.actions import Findings
+from complaints.case import Stage
+from complaints.intake import ComplaintInput
+from complaints.rules import load_rules
+from complaints.search_attributes import AWAITING_APPROVAL_LEVEL, COMPENSATION_AMOUNT
+from complaints.settings import Settings
+from starter.admin import humanise_age, pending_levels, pending_query
+from starter.client import send_action, start_complaints
+from starter.mailsink import MailSink
+from tests.conftest import settings_for
+from tests.support import Handle, make_complaint, reach
+from worker import build_worker
+from workflows import ComplaintWorkflow
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+TASK_QUEUE = f"admin-pending-{uuid.uuid4().hex[:8]}"
+VISIBLE_WITHIN = 10.0  # seconds
+
+TEAM_LEAD_FINDINGS = Findings(
+    submitted_by="alex",
+    summary="The November invoice was charged twice",
+    root_cause="Payment retry bug in the billing system",
+    severity=3,
+    financial_loss=Decimal("89.90"),
+)  # refund 89.90 + goodwill 25.00 = 114.90 → team_lead
+MANAGER_FINDINGS = Findings(
+    submitted_by="alex",
+    summary="A year of invoices were charged twice",
+    root_cause="Payment retry bug in the billing system",
+    severity=5,
+    financial_loss=Decimal("900"),
+)  # refund 900.00 + goodwill 100.00 = 1000.00 → manager
+
+
+# --- pure parts: no server -------------------------------------------------------------------
+
+
+def test_age_is_humanised() -> None:
+    assert humanise_age(timedelta(seconds=30)) == "0m"
+    assert humanise_age(timedelta(minutes=45)) == "45m"
+    assert humanise_age(timedelta(hours=2, minutes=5, seconds=59)) == "2h 05m"
+    assert humanise_age(timedelta(days=3, hours=4, minutes=59)) == "3d 4h"
+    assert humanise_age(timedelta(seconds=-5)) == "0m"  # clock skew never shows a negative age
+
+
+def test_levels_follow_the_rules_file() -> None:
+    rules = load_rules(Settings().rules_file)
+    assert pending_levels(rules, mine=None, level=None) is None
+    assert pending_levels(rules, mine=None, level="manager") == ["manager"]
+    assert pending_levels(rules, mine="alex", level=None) == ["agent"]
+    assert pending_levels(rules, mine="tl-jordan", level=None) == ["agent", "team_lead"]
+    assert pending_levels(rules, mine="mgr-dana", level=None) == ["agent", "team_lead", "manager"]
+    assert pending_levels(rules, mine="tl-jordan", level="manager") == []  # not theirs to approve
+
+
+def test_query_uses_search_attributes_only() -> None:
+    base = "WorkflowType = 'ComplaintWorkflow' AND ExecutionStatus = 'Running' AND ComplaintStage = 'AwaitingApproval'"
+    assert pending_query() == base
+    assert pending_query(["manager"]) == f"{base} AND AwaitingApprovalLevel = 'manager'"
+    assert pending_query(["agent", "team_lead"]) == f"{base} AND AwaitingApprovalLevel IN ('agent', 'team_lead')"
+
+
+# --- against the dev server ------------------------------------------------------------------
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def real_worker(
+    dev_env: WorkflowEnvironment, tmp_path_factory: pytest.TempPathFactory, session_mail_sink: MailSink
+) -> AsyncIterator[Worker]:
+    settings = settings_for(tmp_path_factory.mktemp("admin-pending"), session_mail_sink, task_queue=TASK_QUEUE)
+    acts = ComplaintActivities(settings)
+    await acts.prepare()
+    try:
+        async with build_worker(dev_env.client, settings, acts) as running:
+            yield running
+    finally:
+        await acts.close()
+
+
+async def cli(dev_env: WorkflowEnvironment, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run `complaints …` in a thread: the worker serving it shares this event loop."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "COMPLAINTS_"))}
+    env.update(
+        TEMPORAL_ADDRESS=dev_env.client.service_client.config.target_host,
+        TEMPORAL_NAMESPACE=dev_env.client.namespace,
+        COMPLAINTS_TASK_QUEUE=TASK_QUEUE,
+        COLUMNS="200",
+    )
+    return await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "starter.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        env=env,
+        timeout=60,
+    )
+
+
+async def started(client: Client, c: ComplaintInput) -> Handle:
+    (result,) = await start_complaints(client, [c], TASK_QUEUE)
+    assert result.started
+    handle = client.get_workflow_handle_for(ComplaintWorkflow.run, c.workflow_id)
+    await reach(handle, Stage.INVESTIGATING)
+    return handle
+
+
+async def visible(client: Client, expected: dict[str, tuple[str, float]]) -> None:
+    """Wait until visibility shows each workflow id waiting at its (level, amount)."""
+    query = pending_query()
+    seen: dict[str, tuple[str | None, float | None]] = {}
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + VISIBLE_WITHIN
+    while loop.time() < deadline:
+        seen = {}
+        async for execution in client.list_workflows(query):
+            if execution.id in expected:
+                attributes = execution.typed_search_attributes
+                seen[execution.id] = (attributes.get(AWAITING_APPROVAL_LEVEL), attributes.get(COMPENSATION_AMOUNT))
+        if seen == expected:
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"visibility never showed {expected} within {VISIBLE_WITHIN}s; saw {seen}")
+
+
+def ours(stdout: str, ids: set[str]) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = json.loads(stdout)
+    return [row for row in rows if row["complaint_id"] in ids]
+
+
+@pytest.mark.devserver
+async def test_pending_lists_what_waits_for_a_decision(dev_env: WorkflowEnvironment, real_worker: Worker) -> None:
+    client = dev_env.client
+    team_lead_case, manager_case, investigating = make_complaint(), make_complaint(), make_complaint()
+    ids = {team_lead_case.id, manager_case.id, investigating.id}
+    handles = [await started(client, c) for c in (team_lead_case, manager_case, investigating)]
+
+    before = await cli(dev_env, "admin", "pending", "--json")
+    assert before.returncode == 0, before.stderr
+    assert ours(before.stdout, ids) == []
+
+    # The manager-level case goes to approval first: its approval is due first.
+    await send_action(client, manager_case.id, MANAGER_FINDINGS)
+    manager_status = await reach(handles[1], Stage.AWAITING_APPROVAL)
+    await send_action(client, team_lead_case.id, TEAM_LEAD_FINDINGS)
+    team_lead_status = await reach(handles[0], Stage.AWAITING_APPROVAL)
+    await visible(
+        client,
+        {manager_case.workflow_id: ("manager", 1000.0), team_lead_case.workflow_id: ("team_lead", 114.9)},
+    )
+    assert manager_status.due is not None and team_lead_status.due is not None
+    assert manager_status.due <= team_lead_status.due
+
+    listed = await cli(dev_env, "admin", "pending", "--json")
+    assert listed.returncode == 0, listed.stderr
+    rows = ours(listed.stdout, ids)
+    assert [(r["complaint_id"], r["amount"], r["level"]) for r in rows] == [
+        (manager_case.id, "1000.00", "manager"),
+        (team_lead_case.id, "114.90", "team_lead"),
+    ]
+    first = rows[0]
+    assert (first["owner"], first["priority"], first["category"]) == ("alex", "high", "billing")
+    assert first["workflow_id"] == manager_case.workflow_id
+    assert first["overdue"] is False
+    due = datetime.fromisoformat(first["due"])
+    assert abs(due - manager_status.due) < timedelta(seconds=1)
+    assert due.utcoffset() == timedelta(0)
+    assert datetime.fromisoformat(first["received_at"]) <= datetime.now(UTC)
+    assert first["age"].endswith("m")  # a few seconds old: "0m"
+
+    async def ids_for(*options: str) -> list[str]:
+        result = await cli(dev_env, "admin", "pending", "--json", *options)
+        assert result.returncode == 0, result.stderr
+        return [row["complaint_id"] for row in ours(result.stdout, ids)]
+
+    assert await ids_for("--level", "manager") == [manager_case.id]
+    assert await ids_for("--level", "team_lead") == [team_lead_case.id]
+    assert await ids_for("--mine", "tl-jordan") == [team_lead_case.id]
+    assert await ids_for("--mine", "mgr-dana") == [manager_case.id, team_lead_case.id]
+    assert await ids_for("--mine", "alex") == []
+    assert await ids_for("--mine", "tl-jordan", "--level", "manager") == []
+
+    table = await cli(dev_env, "admin", "pending")
+    assert table.returncode == 0, table.stderr
+    for expected in (team_lead_case.id, manager_case.id, "114.90", "1000.00", "team_lead", "manager"):
+        assert expected in table.stdout
+    assert investigating.id not in table.stdout
+    assert table.stdout.index(manager_case.id) < table.stdout.index(team_lead_case.id)
+
+    nobody = await cli(dev_env, "admin", "pending", "--mine", "nobody")
+    assert nobody.returncode == 2
+    assert nobody.stdout == ""
+    assert "--mine" in nobody.stderr and "'nobody'" in nobody.stderr
+
+    boss = await cli(dev_env, "admin", "pending", "--level", "boss")
+    assert boss.returncode == 2
+    assert boss.stdout == ""
+    assert "--level" in boss.stderr and "'boss'" in boss.stderr
+    for role in ("agent", "team_lead", "manager", "director"):
+        assert role in boss.stderr
+
+
+@pytest.mark.devserver
+async def test_nothing_waiting(dev_env: WorkflowEnvironment, real_worker: Worker) -> None:
+    # No test parks a case at director level (that takes more than 2000).
+    result = await cli(dev_env, "admin", "pending", "--level", "director")
+    assert result.returncode == 0, result.stderr
+    assert "0 complaint(s) waiting for a decision at level director" in result.stdout
+    assert "Nothing waiting for a decision." in result.stdout
+
+    as_json = await cli(dev_env, "admin", "pending", "--level", "director", "--json")
+    assert as_json.returncode == 0, as_json.stderr
+    assert json.loads(as_json.stdout) == []
