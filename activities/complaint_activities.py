@@ -21,6 +21,7 @@ from activities.ledger import PayoutLedger
 from activities.mailer import DeliveryError, build_email, deliver
 from activities.outbox import Outbox, message_id_for
 from activities.outcomes import OutcomeStore
+from activities.payout_gateway import PayoutGateway, make_gateway
 from complaints.case import CaseOutcome
 from complaints.intake import describe_validation_error
 from complaints.messages import MessageReceipt, MessageRequest
@@ -43,6 +44,7 @@ class ComplaintActivities:
         self.engine: AsyncEngine = make_engine(settings.effective_database_url, schema=schema)
         self.outbox = Outbox(self.engine)
         self.ledger = PayoutLedger(self.engine, activity.logger)
+        self.payouts: PayoutGateway = make_gateway(settings, self.ledger, activity.logger)
         self.outcomes = OutcomeStore(self.engine, activity.logger)
 
     async def prepare(self) -> None:
@@ -52,7 +54,10 @@ class ComplaintActivities:
         await create_tables(self.engine)
 
     async def close(self) -> None:
-        await self.engine.dispose()
+        try:
+            await self.payouts.close()
+        finally:
+            await self.engine.dispose()
 
     def all(self) -> list[Callable[..., Any]]:
         return [self.load_case_rules, self.send_message, self.pay_compensation, self.record_outcome]
@@ -119,8 +124,9 @@ class ComplaintActivities:
 
     @activity.defn(name="pay_compensation")
     async def pay_compensation(self, request: PayoutRequest) -> PayoutReceipt:
-        """Pay once per key; a retry returns the first payment's receipt marked already_paid."""
-        return await self.ledger.pay(request)
+        """Pay once per key through the configured gateway; a retry returns the first payment's
+        receipt marked already_paid. A permanent refusal raises non-retryable `PayoutRefused`."""
+        return await self.payouts.pay(request)
 
     @activity.defn(name="record_outcome")
     async def record_outcome(self, outcome: CaseOutcome) -> None:

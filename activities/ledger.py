@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import cast
 
 from sqlalchemy import select
@@ -23,6 +24,20 @@ class PayoutLedger:
         self._log = logger
 
     async def pay(self, request: PayoutRequest) -> PayoutReceipt:
+        """The embedded gateway: the row *is* the payment, so a second row is never written."""
+        receipt, inserted = await self.record(request, paid_at=utcnow())
+        if inserted:
+            self._log.info("payout recorded: %s %s (key %s)", receipt.amount, receipt.currency, receipt.idempotency_key)
+        else:
+            self._log.info("payout already made for key %s: not paying again", request.idempotency_key)
+        return receipt
+
+    async def record(self, request: PayoutRequest, *, paid_at: datetime) -> tuple[PayoutReceipt, bool]:
+        """Insert-or-return the row for the key; True if this call inserted it.
+
+        Also used after an external finance API confirmed a payment, so the ledger stays the
+        one table that reports and caps read, whichever gateway moved the money.
+        """
         values = {
             "idempotency_key": request.idempotency_key,
             "complaint_id": request.complaint_id,
@@ -33,27 +48,23 @@ class PayoutLedger:
             "items": [item.model_dump(mode="json") for item in request.items],
             "approved_by": request.approved_by,
             "policy_version": request.policy_version,
-            "created_at": utcnow(),
+            "created_at": paid_at,
         }
         async with self._engine.begin() as conn:
             inserted = await insert_or_ignore(conn, _payouts, values, key="idempotency_key")
             row = (
                 await conn.execute(select(_payouts).where(_payouts.c.idempotency_key == request.idempotency_key))
             ).one()
-        if inserted:
-            self._log.info("payout recorded: %s %s (key %s)", row.amount, row.currency, request.idempotency_key)
-        else:
-            self._log.info("payout already made for key %s: not paying again", request.idempotency_key)
-            if row.amount != request.amount or row.currency != request.currency:
-                self._log.error(
-                    "payout key %s was paid as %s %s but is now requested as %s %s; keeping the original",
-                    request.idempotency_key,
-                    row.amount,
-                    row.currency,
-                    request.amount,
-                    request.currency,
-                )
-        return PayoutReceipt(
+        if not inserted and (row.amount != request.amount or row.currency != request.currency):
+            self._log.error(
+                "payout key %s was paid as %s %s but is now requested as %s %s; keeping the original",
+                request.idempotency_key,
+                row.amount,
+                row.currency,
+                request.amount,
+                request.currency,
+            )
+        receipt = PayoutReceipt(
             idempotency_key=row.idempotency_key,
             amount=row.amount,
             currency=row.currency,
@@ -61,6 +72,7 @@ class PayoutLedger:
             paid_at=as_utc(row.created_at),
             already_paid=not inserted,
         )
+        return receipt, inserted
 
     async def count(self, idempotency_key: str | None = None) -> int:
         """How many ledger rows (for one key): what tests and reports check."""

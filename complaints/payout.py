@@ -9,6 +9,8 @@ from pydantic import BaseModel
 
 from complaints.policy import RemedyItem
 
+PAYOUT_REFUSED = "PayoutRefused"  # ApplicationError type: the finance system said no, for good
+
 
 def payout_key(workflow_id: str, proposal_version: int) -> str:
     """Same proposal, same key: the ledger's unique constraint makes a retry a no-op."""
@@ -34,3 +36,4 @@ class PayoutReceipt(BaseModel):
     ledger_id: int
     paid_at: datetime
     already_paid: bool = False
+    reference: str | None = None  # the finance system's own payout id, when a finance API paid it

@@ -33,6 +33,12 @@ class Settings(BaseSettings):
     smtp_timeout_seconds: float = 10.0
     mail_from: str = "Complaintflow Customer Care <care@complaintflow.example>"
 
+    # Who moves the money: the embedded ledger table, or the finance API (HTTP, Idempotency-Key).
+    payout_gateway: Literal["ledger", "finance_api"] = "ledger"
+    finance_api_url: str | None = None  # e.g. https://finance.example/api; POSTs go to <url>/payouts
+    finance_api_key: SecretStr | None = None  # sent as `Authorization: Bearer <key>` when set
+    finance_api_timeout_seconds: float = 10.0
+
     log_format: Literal["console", "json"] = "console"
     log_level: str = "INFO"
     web_ui_url: str = "http://localhost:8233"
