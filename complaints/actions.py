@@ -75,6 +75,19 @@ class StaffDecision(_Action):
                 return Amendment(approver_id=self.approver_id, amount=self.amount, reason=self.reason)
 
 
+class PayoutAction(StrEnum):
+    RETRY = "retry"  # the cause is fixed (e.g. bank details): try again under a new key
+    SETTLED_ELSEWHERE = "settled-elsewhere"  # paid by other means: carry on without paying
+
+
+class PayoutResolution(_Action):
+    """Staff's decision after the payout gateway refused a payment for good."""
+
+    action: PayoutAction
+    by: NonEmptyText
+    note: str = ""
+
+
 class OfferAnswer(StrEnum):
     ACCEPT = "accept"
     DECLINE = "decline"

@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from complaints.actions import Feedback, Findings, OfferResponse, Withdrawal
+from complaints.actions import Feedback, Findings, OfferResponse, PayoutResolution, Withdrawal
 from complaints.intake import ComplaintInput
 from complaints.payout import PayoutReceipt
 from complaints.policy import Proposal
@@ -81,6 +81,9 @@ class CaseState(BaseModel):
     offer_standing: bool = False
     # fulfilment and after
     payouts: list[PayoutReceipt] = Field(default_factory=list)
+    payout_attempt: int = 1
+    payout_refusal: str | None = None
+    payout_resolution: PayoutResolution | None = None
     resolved_at: datetime | None = None
     reopen_until: datetime | None = None
     reopened: bool = False

@@ -18,6 +18,7 @@ from complaints.actions import (
     Note,
     OfferAnswer,
     OfferResponse,
+    PayoutResolution,
     Reassignment,
     Rejection,
     Reopen,
@@ -133,6 +134,12 @@ def check_reassignment(state: CaseState, reassignment: Reassignment) -> None:
 def check_note(state: CaseState, note: Note) -> None:
     _require_open(state, "add a note")
     _require_staff(state, note.author, "author")
+
+
+def check_payout_resolution(state: CaseState, resolution: PayoutResolution) -> None:
+    if state.stage is not Stage.FULFILLING or state.payout_refusal is None:
+        raise Refused("cannot decide on a payout: no payout is waiting after a refusal")
+    _require_staff(state, resolution.by, "by")
 
 
 def check_withdrawal(state: CaseState, withdrawal: Withdrawal) -> None:

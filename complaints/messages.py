@@ -37,6 +37,7 @@ class MessageKind(StrEnum):
     APPROVAL_ESCALATION = "approval_escalation"
     REVIEW_REQUEST = "review_request"
     REASSIGNMENT_BRIEF = "reassignment_brief"
+    PAYOUT_REFUSED = "payout_refused"
 
     @property
     def summary(self) -> str:

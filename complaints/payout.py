@@ -12,9 +12,13 @@ from complaints.policy import RemedyItem
 PAYOUT_REFUSED = "PayoutRefused"  # ApplicationError type: the finance system said no, for good
 
 
-def payout_key(workflow_id: str, proposal_version: int) -> str:
-    """Same proposal, same key: the ledger's unique constraint makes a retry a no-op."""
-    return f"{workflow_id}:proposal-{proposal_version}"
+def payout_key(workflow_id: str, proposal_version: int, attempt: int = 1) -> str:
+    """Same proposal, same key: the ledger's unique constraint makes a retry a no-op.
+
+    Only a staff decision to retry after a refusal (nothing was paid) starts a new key.
+    """
+    base = f"{workflow_id}:proposal-{proposal_version}"
+    return base if attempt == 1 else f"{base}-retry-{attempt}"
 
 
 class PayoutRequest(BaseModel):

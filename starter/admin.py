@@ -30,6 +30,8 @@ from complaints.actions import (
     Note,
     OfferAnswer,
     OfferResponse,
+    PayoutAction,
+    PayoutResolution,
     Reassignment,
     Rejection,
     Reopen,
@@ -395,6 +397,17 @@ def offer_response(
         {"counter_amount": "--amount", "recorded_by": "--by"},
     )
     _act(reference, action)
+
+
+@admin.command()
+def payout(
+    reference: ComplaintRef,
+    action: Annotated[PayoutAction, typer.Argument(help="What to do about the refused payout.", show_default=False)],
+    by: Staff,
+    note: Annotated[str | None, typer.Option(help="What was fixed, or how the customer was paid.")] = None,
+) -> None:
+    """After the payment system refused a payout: retry it, or record it as settled elsewhere."""
+    _act(reference, build(PayoutResolution, {"action": action, "by": by, "note": note or ""}, {}))
 
 
 @admin.command()

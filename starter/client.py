@@ -41,6 +41,7 @@ from complaints.actions import (
     Findings,
     Note,
     OfferResponse,
+    PayoutResolution,
     Reassignment,
     Rejection,
     Reopen,
@@ -72,6 +73,7 @@ UPDATE_FOR_ACTION: Final[dict[type[BaseModel], str]] = {
     Reassignment: "reassign",
     Note: "add_note",
     Withdrawal: "withdraw",
+    PayoutResolution: "resolve_payout",
 }
 
 

@@ -22,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
         Findings,
         Note,
         OfferResponse,
+        PayoutResolution,
         Reassignment,
         Rejection,
         Reopen,
@@ -163,6 +164,15 @@ class CaseActions(CaseIO):
     @reassign.validator
     def _validate_reassign(self, reassignment: Reassignment) -> None:
         self._guard(lambda: guards.check_reassignment(self.state, reassignment))
+
+    @workflow.update(description="After a refused payout: retry (cause fixed) or record it settled elsewhere.")
+    def resolve_payout(self, resolution: PayoutResolution) -> str:
+        self.state.payout_resolution = resolution
+        return f"Recorded: {resolution.action.value} for the refused payout of {self.state.complaint.id}."
+
+    @resolve_payout.validator
+    def _validate_payout_resolution(self, resolution: PayoutResolution) -> None:
+        self._guard(lambda: guards.check_payout_resolution(self.state, resolution))
 
     @workflow.update(description="Add an internal note to the timeline.")
     def add_note(self, note: Note) -> str:

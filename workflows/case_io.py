@@ -132,11 +132,12 @@ class CaseIO:
     # -- money and records ------------------------------------------------------------------
 
     async def _pay(self, amount_due: Decimal, approved_by: str) -> PayoutReceipt:
+        """Raises ActivityError caused by ApplicationError(type=PAYOUT_REFUSED) if refused for good."""
         proposal = self.state.proposal
         assert proposal is not None
         info = workflow.info()
         request = PayoutRequest(
-            idempotency_key=payout_key(info.workflow_id, proposal.version),
+            idempotency_key=payout_key(info.workflow_id, proposal.version, self.state.payout_attempt),
             complaint_id=self.state.complaint.id,
             workflow_id=info.workflow_id,
             customer_id=self.state.complaint.customer.id,
@@ -165,6 +166,33 @@ class CaseIO:
             summary=f"record outcome: {outcome.outcome}",
         )
 
+    def _outcome(self, final: Stage | None = None) -> CaseOutcome:
+        state = self.state
+        final = final or state.stage
+        findings = state.findings
+        outcome = "offer_lapsed" if state.offer_standing else "resolved"
+        if final is Stage.WITHDRAWN:
+            outcome = "withdrawn"
+        return CaseOutcome(
+            complaint_id=state.complaint.id,
+            workflow_id=workflow.info().workflow_id,
+            customer_id=state.complaint.customer.id,
+            category=state.complaint.category.value,
+            priority=state.complaint.priority.value,
+            outcome=outcome,
+            root_cause=findings.root_cause if findings else None,
+            recurring=findings.recurring if findings else None,
+            severity=findings.severity if findings else None,
+            remedy_total=state.paid_total,
+            currency=state.rules.compensation.currency,
+            paid=bool(state.payouts),
+            csat=state.feedback.csat if state.feedback else None,
+            received_at=state.received_at,
+            closed_at=state.closed_at or workflow.now(),
+            reopened=any(event.kind == "reopened" for event in state.timeline),
+            investigation_escalated=state.investigation_escalated,
+        )
+
     # -- what the Web UI and the admin queue see ----------------------------------------------
 
     def waiting_for(self) -> tuple[str, datetime | None]:
@@ -188,6 +216,8 @@ class CaseIO:
                     else None
                 )
                 return "the customer's survey answer", due
+            case Stage.FULFILLING if state.payout_refusal:
+                return "a staff decision on the refused payout", None
             case Stage.CLOSED | Stage.WITHDRAWN:
                 return "nothing: the case is closed", None
             case _:

@@ -13,16 +13,18 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError
 
 from workflows.case_io import DURABLE_RETRY, when
 from workflows.case_runtime import CaseRuntime, TimeToContinueAsNew, Withdrawn
 
 with workflow.unsafe.imports_passed_through():
     from complaints import search_attributes as sa
-    from complaints.actions import OfferAnswer
+    from complaints.actions import OfferAnswer, PayoutAction
     from complaints.case import CaseOutcome, CaseState, ComplaintWorkflowInput, Stage
     from complaints.intake import ComplaintInput
     from complaints.messages import MessageKind
+    from complaints.payout import PAYOUT_REFUSED, PayoutReceipt
     from complaints.policy import Proposal, amended_proposal, propose_remedy
     from complaints.rules import CaseRules
 
@@ -300,15 +302,53 @@ class ComplaintWorkflow(CaseRuntime):
         assert proposal is not None
         amount_due = proposal.total - state.paid_total
         if amount_due > 0 and not self._done(f"paid-{proposal.version}"):
-            receipt = await self._pay(amount_due, state.approved_by or "auto")
-            state.payouts.append(receipt)
-            note = " (already in the ledger)" if receipt.already_paid else ""
-            self._record("paid", f"{receipt.amount:.2f} {receipt.currency}, ledger #{receipt.ledger_id}{note}")
+            receipt = await self._pay_unless_refused(amount_due)
+            if receipt is not None:
+                state.payouts.append(receipt)
+                note = " (already in the ledger)" if receipt.already_paid else ""
+                self._record("paid", f"{receipt.amount:.2f} {receipt.currency}, ledger #{receipt.ledger_id}{note}")
             self._mark_done(f"paid-{proposal.version}")
         if not self._done(f"resolution-{proposal.version}"):
             await self._tell_customer(MessageKind.RESOLUTION, proposal=proposal, due=self._resolve_now())
             self._mark_done(f"resolution-{proposal.version}")
         self._enter(Stage.FOLLOWING_UP)
+
+    async def _pay_unless_refused(self, amount_due: Decimal) -> PayoutReceipt | None:
+        """Pay; if the gateway refuses for good, alert staff and wait for their decision.
+
+        Returns None when staff record the customer as paid by other means.
+        """
+        state = self.state
+        while True:
+            if state.payout_refusal is None:
+                try:
+                    return await self._pay(amount_due, state.approved_by or "auto")
+                except ActivityError as failure:
+                    cause = failure.cause
+                    if not (isinstance(cause, ApplicationError) and cause.type == PAYOUT_REFUSED):
+                        raise
+                    await self._alert_payout_refused(cause.message)
+            await self._wait(lambda: state.payout_resolution is not None, None, "staff decision on the refused payout")
+            resolution = state.payout_resolution
+            assert resolution is not None
+            state.payout_resolution, state.payout_refusal = None, None
+            if resolution.action is PayoutAction.SETTLED_ELSEWHERE:
+                self._record("settled elsewhere", resolution.note or "paid by other means", actor=resolution.by)
+                return None
+            state.payout_attempt += 1
+            self._record("payout retry", resolution.note or f"attempt {state.payout_attempt}", actor=resolution.by)
+
+    async def _alert_payout_refused(self, reason: str) -> None:
+        state = self.state
+        state.payout_refusal = reason
+        self._record("payout refused", reason)
+        self._publish()
+        route = state.rules.routing[state.complaint.category]
+        lead = state.rules.staff_member(route.escalate_to)
+        people = [self.owner] + ([lead] if lead and lead.id != self.owner.id else [])
+        await self._tell_staff(
+            MessageKind.PAYOUT_REFUSED, people, proposal=state.proposal, note=reason, history=self._history_lines()
+        )
 
     def _resolve_now(self) -> datetime:
         """Mark the case resolved and open the reopen window; returns the follow-up date."""
@@ -386,30 +426,3 @@ class ComplaintWorkflow(CaseRuntime):
             await self._record_outcome(self._outcome(final))
             self._mark_done("outcome-recorded")
         self._enter(final)
-
-    def _outcome(self, final: Stage | None = None) -> CaseOutcome:
-        state = self.state
-        final = final or state.stage
-        findings = state.findings
-        outcome = "offer_lapsed" if state.offer_standing else "resolved"
-        if final is Stage.WITHDRAWN:
-            outcome = "withdrawn"
-        return CaseOutcome(
-            complaint_id=state.complaint.id,
-            workflow_id=workflow.info().workflow_id,
-            customer_id=state.complaint.customer.id,
-            category=state.complaint.category.value,
-            priority=state.complaint.priority.value,
-            outcome=outcome,
-            root_cause=findings.root_cause if findings else None,
-            recurring=findings.recurring if findings else None,
-            severity=findings.severity if findings else None,
-            remedy_total=state.paid_total,
-            currency=state.rules.compensation.currency,
-            paid=bool(state.payouts),
-            csat=state.feedback.csat if state.feedback else None,
-            received_at=state.received_at,
-            closed_at=state.closed_at or workflow.now(),
-            reopened=any(event.kind == "reopened" for event in state.timeline),
-            investigation_escalated=state.investigation_escalated,
-        )
