@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from decimal import Decimal
 from email import message_from_bytes
 from pathlib import Path
 from typing import Any
 
+from temporalio import activity
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
@@ -17,6 +22,7 @@ from temporalio.testing import WorkflowEnvironment
 from complaints.actions import Approval, Findings, OfferAnswer, OfferResponse
 from complaints.case import CaseOutcome, CaseStatus, ComplaintWorkflowInput, Stage
 from complaints.intake import ComplaintInput
+from complaints.payout import PayoutReceipt, PayoutRequest
 from workflows import ComplaintWorkflow
 
 TASK_QUEUE = "complaints-test"
@@ -117,3 +123,50 @@ async def accepted_update_names(handle: Handle) -> list[str]:
         if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
             names.append(event.workflow_execution_update_accepted_event_attributes.accepted_request.input.name)
     return names
+
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def clean_environment() -> dict[str, str]:
+    """This process's environment without any Temporal or Complaintflow setting."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "COMPLAINTS_"))}
+
+
+async def run_cli(
+    env: WorkflowEnvironment, task_queue: str, *args: str, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`complaints …` as a subprocess against `env`, run in a thread: the server shares this loop."""
+    variables = clean_environment()
+    variables.update(
+        TEMPORAL_ADDRESS=env.client.service_client.config.target_host,
+        TEMPORAL_NAMESPACE=env.client.namespace,
+        COMPLAINTS_TASK_QUEUE=task_queue,
+        COLUMNS="200",
+    )
+    return await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "starter.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        env=variables,
+        timeout=60,
+    )
+
+
+class CrashAfterPaying:
+    """The real payout activity, then a 'crash' before its result reaches Temporal (first try only)."""
+
+    def __init__(self, pay: Callable[[PayoutRequest], Awaitable[PayoutReceipt]]) -> None:
+        self.pay = pay
+        self.receipts: list[PayoutReceipt] = []
+
+    @activity.defn(name="pay_compensation")
+    async def pay_compensation(self, request: PayoutRequest) -> PayoutReceipt:
+        receipt = await self.pay(request)
+        self.receipts.append(receipt)
+        if activity.info().attempt == 1:
+            raise RuntimeError("worker died after paying, before reporting")
+        return receipt

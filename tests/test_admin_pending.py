@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import subprocess
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -36,7 +34,7 @@ from starter.admin import humanise_age, pending_levels, pending_query
 from starter.client import send_action, start_complaints
 from starter.mailsink import MailSink
 from tests.conftest import settings_for
-from tests.support import Handle, make_complaint, reach
+from tests.support import Handle, make_complaint, reach, run_cli
 from worker import build_worker
 from workflows import ComplaintWorkflow
 
@@ -106,23 +104,7 @@ async def real_worker(
 
 
 async def cli(dev_env: WorkflowEnvironment, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run `complaints …` in a thread: the worker serving it shares this event loop."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "COMPLAINTS_"))}
-    env.update(
-        TEMPORAL_ADDRESS=dev_env.client.service_client.config.target_host,
-        TEMPORAL_NAMESPACE=dev_env.client.namespace,
-        COMPLAINTS_TASK_QUEUE=TASK_QUEUE,
-        COLUMNS="200",
-    )
-    return await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "starter.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_ROOT,
-        env=env,
-        timeout=60,
-    )
+    return await run_cli(dev_env, TASK_QUEUE, *args)
 
 
 async def started(client: Client, c: ComplaintInput) -> Handle:

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import subprocess
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from decimal import Decimal
@@ -53,7 +51,7 @@ from starter.client import (
 )
 from starter.mailsink import MailSink
 from tests.conftest import settings_for
-from tests.support import Handle, accepted_update_names, make_complaint, reach
+from tests.support import Handle, accepted_update_names, make_complaint, reach, run_cli
 from worker import build_worker
 from workflows import ComplaintWorkflow
 
@@ -229,24 +227,7 @@ async def test_unknown_complaint(client: Client) -> None:
 
 
 async def cli(dev_env: WorkflowEnvironment, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    """Run `complaints …` in a thread: the worker serving it shares this event loop."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "COMPLAINTS_"))}
-    env.update(
-        TEMPORAL_ADDRESS=dev_env.client.service_client.config.target_host,
-        TEMPORAL_NAMESPACE=dev_env.client.namespace,
-        COMPLAINTS_TASK_QUEUE=TASK_QUEUE,
-        COLUMNS="200",
-    )
-    return await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "starter.cli", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_ROOT,
-        env=env,
-        timeout=60,
-    )
+    return await run_cli(dev_env, TASK_QUEUE, *args, stdin=stdin)
 
 
 async def test_cli_start_and_admin_exit_codes(dev_env: WorkflowEnvironment, client: Client) -> None:

@@ -8,7 +8,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest_asyncio
-from temporalio import activity
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -16,11 +15,11 @@ from temporalio.worker import Worker
 from activities import ComplaintActivities
 from complaints.actions import Approval, Feedback, Note, OfferAnswer, OfferResponse
 from complaints.case import Stage
-from complaints.payout import PayoutReceipt, PayoutRequest, payout_key
+from complaints.payout import payout_key
 from complaints.settings import Settings
 from starter.mailsink import MailSink
 from tests.conftest import settings_for
-from tests.support import FINDINGS, reach, skip, start_case, status, to_follow_up, to_offer
+from tests.support import FINDINGS, CrashAfterPaying, reach, skip, start_case, status, to_follow_up, to_offer
 from worker import build_worker
 from workflows import ComplaintWorkflow
 
@@ -80,27 +79,11 @@ async def test_long_lived_case_continues_as_new_without_losing_state(
     assert sent.count("acknowledgement") == 1 and sent.count("offer") == 1  # nothing repeated after a restart
 
 
-class CrashAfterPaying:
-    """The real ledger write, then a 'crash' before the result reaches Temporal (first try only)."""
-
-    def __init__(self, real: ComplaintActivities) -> None:
-        self.real = real
-        self.receipts: list[PayoutReceipt] = []
-
-    @activity.defn(name="pay_compensation")
-    async def pay_compensation(self, request: PayoutRequest) -> PayoutReceipt:
-        receipt = await self.real.pay_compensation(request)
-        self.receipts.append(receipt)
-        if activity.info().attempt == 1:
-            raise RuntimeError("worker died after paying, before reporting")
-        return receipt
-
-
 async def test_payout_retried_after_a_crash_pays_once(
     dev_env: WorkflowEnvironment, activities: ComplaintActivities, settings: Settings
 ) -> None:
     """On the real dev server: the retry after the 'crash' runs after the real back-off."""
-    crashing = CrashAfterPaying(activities)
+    crashing = CrashAfterPaying(activities.pay_compensation)
     task_queue = "complaints-crash"
     others = [act for act in activities.all() if getattr(act, "__name__", "") != "pay_compensation"]
     async with Worker(

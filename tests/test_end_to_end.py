@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import sqlite3
 import subprocess
@@ -31,6 +30,7 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from starter.mailsink import MailSink, free_port
+from tests.support import clean_environment, run_cli
 
 pytestmark = pytest.mark.devserver
 
@@ -88,11 +88,6 @@ def write_rules(directory: Path) -> Path:
     return path
 
 
-def clean_environment() -> dict[str, str]:
-    """This process's environment without any Temporal or Complaintflow setting."""
-    return {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "COMPLAINTS_"))}
-
-
 @dataclass
 class System:
     """How the test reaches the running system: CLI subprocesses, and the worker's log."""
@@ -108,23 +103,7 @@ class System:
         return "\n".join(text[-lines:])
 
     async def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
-        """`complaints …` as a subprocess, run in a thread: the dev server shares this loop."""
-        env = clean_environment()
-        env.update(
-            TEMPORAL_ADDRESS=self.dev_env.client.service_client.config.target_host,
-            TEMPORAL_NAMESPACE=self.dev_env.client.namespace,
-            COMPLAINTS_TASK_QUEUE=self.task_queue,
-            COLUMNS="200",
-        )
-        return await asyncio.to_thread(
-            subprocess.run,
-            [sys.executable, "-m", "starter.cli", *args],
-            capture_output=True,
-            text=True,
-            cwd=PROJECT_ROOT,
-            env=env,
-            timeout=60,
-        )
+        return await run_cli(self.dev_env, self.task_queue, *args)
 
     async def ok(self, *args: str) -> str:
         """Run a command that must succeed (exit 0); its stdout."""

@@ -10,7 +10,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from temporalio import activity
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 from temporalio.worker import Worker
@@ -24,7 +23,7 @@ from complaints.settings import Settings
 from starter.mailsink import MailSink, free_port
 from tests.conftest import settings_for
 from tests.fake_finance_api import FakeFinanceApi
-from tests.support import reach, start_case, to_offer
+from tests.support import CrashAfterPaying, reach, start_case, to_offer
 from tests.test_ledger import payout
 from workflows import ComplaintWorkflow
 
@@ -226,22 +225,6 @@ def test_a_misconfigured_finance_api_fails_at_start(tmp_path: Path, url: str | N
         ComplaintActivities(api_settings(tmp_path / "data", url))  # type: ignore[arg-type]
 
 
-class CrashAfterApiPaid:
-    """The real payout through the API, then a 'crash' before the result reaches Temporal (first try)."""
-
-    def __init__(self, real: ComplaintActivities) -> None:
-        self.real = real
-        self.receipts: list[PayoutReceipt] = []
-
-    @activity.defn(name="pay_compensation")
-    async def pay_compensation(self, request: PayoutRequest) -> PayoutReceipt:
-        receipt = await self.real.pay_compensation(request)
-        self.receipts.append(receipt)
-        if activity.info().attempt == 1:
-            raise RuntimeError("worker died after the finance API paid, before reporting")
-        return receipt
-
-
 async def test_case_pays_once_through_the_finance_api_despite_a_crash(
     dev_env: WorkflowEnvironment, tmp_path: Path, session_mail_sink: MailSink, finance_api: FakeFinanceApi
 ) -> None:
@@ -256,7 +239,7 @@ async def test_case_pays_once_through_the_finance_api_despite_a_crash(
         finance_api_key=API_KEY,
     )
     real = await open_activities(settings)
-    crashing = CrashAfterApiPaid(real)
+    crashing = CrashAfterPaying(real.pay_compensation)
     others = [act for act in real.all() if getattr(act, "__name__", "") != "pay_compensation"]
     try:
         async with Worker(
