@@ -25,7 +25,7 @@ from activities.payout_gateway import PayoutGateway, make_gateway
 from complaints.case import CaseOutcome
 from complaints.intake import describe_validation_error
 from complaints.messages import MessageReceipt, MessageRequest
-from complaints.payout import PayoutReceipt, PayoutRequest
+from complaints.payout import CustomerPaid, CustomerPaidQuery, PayoutReceipt, PayoutRequest
 from complaints.rules import CaseRules, load_rules
 from complaints.settings import Settings
 from complaints.templates import render_message
@@ -60,7 +60,13 @@ class ComplaintActivities:
             await self.engine.dispose()
 
     def all(self) -> list[Callable[..., Any]]:
-        return [self.load_case_rules, self.send_message, self.pay_compensation, self.record_outcome]
+        return [
+            self.load_case_rules,
+            self.send_message,
+            self.pay_compensation,
+            self.record_outcome,
+            self.customer_paid_since,
+        ]
 
     @activity.defn(name="load_case_rules")
     async def load_case_rules(self) -> CaseRules:
@@ -127,6 +133,12 @@ class ComplaintActivities:
         """Pay once per key through the configured gateway; a retry returns the first payment's
         receipt marked already_paid. A permanent refusal raises non-retryable `PayoutRefused`."""
         return await self.payouts.pay(request)
+
+    @activity.defn(name="customer_paid_since")
+    async def customer_paid_since(self, query: CustomerPaidQuery) -> CustomerPaid:
+        """Read-only, so safe to retry; the rolling per-customer cap is computed from it."""
+        amount = await self.ledger.paid_to_customer(query.customer_id, query.since, query.currency)
+        return CustomerPaid(customer_id=query.customer_id, since=query.since, amount=amount)
 
     @activity.defn(name="record_outcome")
     async def record_outcome(self, outcome: CaseOutcome) -> None:

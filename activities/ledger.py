@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from decimal import Decimal
 from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.schema import Table
 
@@ -73,6 +74,17 @@ class PayoutLedger:
             already_paid=not inserted,
         )
         return receipt, inserted
+
+    async def paid_to_customer(self, customer_id: str, since: datetime, currency: str) -> Decimal:
+        """What this customer was paid from `since` on (the rolling per-customer cap reads this)."""
+        statement = select(func.coalesce(func.sum(_payouts.c.amount), 0)).where(
+            _payouts.c.customer_id == customer_id,
+            _payouts.c.created_at >= since,
+            _payouts.c.currency == currency,
+        )
+        async with self._engine.connect() as conn:
+            total = (await conn.execute(statement)).scalar_one()
+        return Decimal(str(total)).quantize(Decimal("0.01"))
 
     async def count(self, idempotency_key: str | None = None) -> int:
         """How many ledger rows (for one key): what tests and reports check."""

@@ -41,3 +41,17 @@ class PayoutReceipt(BaseModel):
     paid_at: datetime
     already_paid: bool = False
     reference: str | None = None  # the finance system's own payout id, when a finance API paid it
+
+
+class CustomerPaidQuery(BaseModel):
+    """How much one customer was paid since an instant: the input of the rolling cap."""
+
+    customer_id: str
+    currency: str
+    since: datetime
+
+
+class CustomerPaid(BaseModel):
+    customer_id: str
+    since: datetime
+    amount: Decimal

@@ -33,7 +33,10 @@ class Proposal(BaseModel):
         return sum((item.amount for item in self.items), Decimal("0"))
 
 
-def propose_remedy(findings: Findings, rules: CaseRules, version: int) -> Proposal:
+def propose_remedy(
+    findings: Findings, rules: CaseRules, version: int, paid_to_customer: Decimal | None = None
+) -> Proposal:
+    """`paid_to_customer`: paid to this customer in the last 12 months on other cases (None: not checked)."""
     table = rules.compensation
     items: list[RemedyItem] = []
     if findings.upheld and findings.financial_loss > 0:
@@ -54,7 +57,8 @@ def propose_remedy(findings: Findings, rules: CaseRules, version: int) -> Propos
             else "the trouble this caused you"
         )
         items.append(RemedyItem(kind="goodwill", amount=goodwill, reason=f"A goodwill payment for {why}."))
-    return _with_level(items, rules, version, note="" if findings.upheld else "Complaint not upheld.")
+    note = "" if findings.upheld else "Complaint not upheld."
+    return _with_level(items, rules, version, note=note, paid_to_customer=paid_to_customer)
 
 
 def amended_proposal(amount: Decimal, reason: str, rules: CaseRules, version: int, kind: str = "adjusted") -> Proposal:
@@ -62,9 +66,24 @@ def amended_proposal(amount: Decimal, reason: str, rules: CaseRules, version: in
     return _with_level([RemedyItem(kind=kind, amount=amount, reason=reason)], rules, version)
 
 
-def _with_level(items: list[RemedyItem], rules: CaseRules, version: int, note: str = "") -> Proposal:
+def _with_level(
+    items: list[RemedyItem],
+    rules: CaseRules,
+    version: int,
+    note: str = "",
+    paid_to_customer: Decimal | None = None,
+) -> Proposal:
     table = rules.compensation
-    items, cut_note = _within_cap(items, table.cap_per_complaint, table.currency)
+    notes = [note]
+    if table.cap_per_complaint is not None:
+        limit = f"{table.cap_per_complaint:.2f} {table.currency} per complaint"
+        items = _within_limit(items, table.cap_per_complaint, f"the limit of {limit}", f"the cap of {limit}", notes)
+    if paid_to_customer is not None and table.cap_per_customer_12_months is not None:
+        cap = table.cap_per_customer_12_months
+        room = max(cap - paid_to_customer, Decimal("0"))
+        limit = f"the limit of {cap:.2f} {table.currency} per customer in 12 months"
+        remaining = f"the {room:.2f} remaining of {limit} ({paid_to_customer:.2f} already paid)"
+        items = _within_limit(items, room, limit, remaining, notes)
     total = sum((item.amount for item in items), Decimal("0"))
     level = None if total <= table.auto_approve_up_to else rules.level_needed(total).name
     return Proposal(
@@ -73,24 +92,27 @@ def _with_level(items: list[RemedyItem], rules: CaseRules, version: int, note: s
         currency=table.currency,
         policy_version=f"{rules.version}/{table.version}",
         approval_level=level,
-        note=" ".join(part for part in (note, cut_note) if part),
+        note=" ".join(part for part in notes if part),
     )
 
 
-def _within_cap(items: list[RemedyItem], cap: Decimal | None, currency: str) -> tuple[list[RemedyItem], str]:
-    """Cut a proposal to the per-complaint cap, keeping items in order (refunds first)."""
+def _within_limit(
+    items: list[RemedyItem], limit: Decimal, reason_phrase: str, note_phrase: str, notes: list[str]
+) -> list[RemedyItem]:
+    """Cut items to a limit, keeping them in order (refunds first), and say so in `notes`."""
     total = sum((item.amount for item in items), Decimal("0"))
-    if cap is None or total <= cap:
-        return items, ""
+    if total <= limit:
+        return items
     kept: list[RemedyItem] = []
-    room = cap
+    room = limit
     for item in items:
         if room <= 0:
             break
         if item.amount <= room:
             kept.append(item)
         else:
-            reason = f"{item.reason} (Reduced to stay within the limit of {cap:.2f} {currency} per complaint.)"
+            reason = f"{item.reason} (Reduced to stay within {reason_phrase}.)"
             kept.append(item.model_copy(update={"amount": room, "reason": reason}))
         room -= kept[-1].amount
-    return kept, f"Cut from {total:.2f} to the cap of {cap:.2f} {currency} per complaint."
+    notes.append(f"Cut from {total:.2f} to {note_phrase}.")
+    return kept

@@ -75,6 +75,7 @@ class CompensationTable(_Config):
     auto_approve_up_to: Decimal = Decimal("50")
     four_eyes_above: Decimal = Decimal("100")  # above this the case owner may not approve their own case
     cap_per_complaint: Decimal | None = None  # a larger proposal is cut to the cap, and says so
+    cap_per_customer_12_months: Decimal | None = None  # all payouts to one customer in a rolling year
 
 
 class CaseRules(_Config):

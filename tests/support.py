@@ -170,3 +170,14 @@ class CrashAfterPaying:
         if activity.info().attempt == 1:
             raise RuntimeError("worker died after paying, before reporting")
         return receipt
+
+
+async def mail_arrives(mail_dir: Path, reference: str, kind: str, count: int = 1) -> list[str]:
+    """Poll until `count` messages of `kind` reached the sink (they go out just after a stage change)."""
+    kinds: list[str] = []
+    for _ in range(100):
+        kinds = mail_kinds(mail_dir, reference)
+        if kinds.count(kind) >= count:
+            return kinds
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{count} {kind} message(s) never arrived for {reference}; got {kinds}")

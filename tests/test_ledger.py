@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -15,7 +15,7 @@ from temporalio.testing import ActivityEnvironment
 from activities import ComplaintActivities
 from activities.db import Base
 from complaints.case import CaseOutcome
-from complaints.payout import PayoutRequest, payout_key
+from complaints.payout import CustomerPaidQuery, PayoutRequest, payout_key
 from complaints.policy import RemedyItem
 from complaints.settings import Settings
 
@@ -116,3 +116,16 @@ async def test_outcome_is_recorded_once(store: ComplaintActivities) -> None:
     await env.run(store.record_outcome, outcome(csat=5))
     await env.run(store.record_outcome, outcome(csat=1))  # a retry never overwrites the record
     assert await store.outcomes.get("complaint-ACME-1042") == outcome(csat=5)
+
+
+async def test_paid_to_customer_sums_the_rolling_window(store: ComplaintActivities) -> None:
+    now = datetime.now(UTC)
+    await store.ledger.record(payout("complaint-A-1", amount="100.00"), paid_at=now - timedelta(days=10))
+    await store.ledger.record(payout("complaint-A-2", amount="40.50"), paid_at=now - timedelta(days=200))
+    await store.ledger.record(payout("complaint-A-3", amount="999.00"), paid_at=now - timedelta(days=400))
+    since = now - timedelta(days=365)
+    assert await store.ledger.paid_to_customer("cust-77", since, "GBP") == Decimal("140.50")
+    assert await store.ledger.paid_to_customer("cust-77", since, "EUR") == Decimal("0.00")
+    assert await store.ledger.paid_to_customer("someone-else", since, "GBP") == Decimal("0.00")
+    receipt = await store.customer_paid_since(CustomerPaidQuery(customer_id="cust-77", currency="GBP", since=since))
+    assert receipt.amount == Decimal("140.50")

@@ -207,3 +207,26 @@ def test_the_cap_trims_goodwill_before_the_refund() -> None:
 def test_under_the_cap_nothing_is_cut() -> None:
     proposal = propose_remedy(findings(3, "89.90"), CONFIGURED, version=1)
     assert proposal.total == D("114.90") and proposal.note == ""
+
+
+def test_the_rolling_customer_cap_cuts_to_what_remains_of_it() -> None:
+    assert CONFIGURED.compensation.cap_per_customer_12_months == D("7500")
+    proposal = propose_remedy(findings(3, "89.90"), CONFIGURED, version=1, paid_to_customer=D("7450"))
+    assert proposal.total == D("50") and proposal.approval_level is None  # what is left is auto-approvable
+    assert [(item.kind, item.amount) for item in proposal.items] == [("refund", D("50"))]
+    assert proposal.note == (
+        "Cut from 114.90 to the 50.00 remaining of the limit of 7500.00 GBP per customer in 12 months "
+        "(7450.00 already paid)."
+    )
+    assert "per customer in 12 months" in proposal.items[0].reason
+
+
+def test_a_customer_at_the_cap_is_offered_nothing_and_told_why() -> None:
+    proposal = propose_remedy(findings(3, "89.90"), CONFIGURED, version=1, paid_to_customer=D("9000"))
+    assert proposal.items == [] and proposal.total == 0
+    assert "Cut from 114.90 to the 0.00 remaining" in proposal.note
+
+
+def test_the_customer_cap_is_not_applied_when_nothing_was_read() -> None:
+    assert propose_remedy(findings(3, "89.90"), CONFIGURED, version=1).total == D("114.90")
+    assert propose_remedy(findings(3, "89.90"), CONFIGURED, 1, paid_to_customer=D("0")).total == D("114.90")

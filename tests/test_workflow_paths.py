@@ -33,6 +33,7 @@ from complaints.payout import payout_key
 from complaints.settings import Settings
 from tests.support import (
     FINDINGS,
+    mail_arrives,
     mail_kinds,
     reach,
     skip,
@@ -157,7 +158,7 @@ async def test_rejected_approval_goes_back_to_review_with_the_reason(client: Cli
     )
     back = await reach(handle, Stage.INVESTIGATING)
     assert back.findings is None
-    assert "review_request" in mail_kinds(settings.mail_dir, handle.id.removeprefix("complaint-"))
+    await mail_arrives(settings.mail_dir, handle.id.removeprefix("complaint-"), "review_request")
     smaller = FINDINGS.model_copy(update={"financial_loss": Decimal("0"), "severity": 2})
     await handle.execute_update(ComplaintWorkflow.submit_findings, smaller)
     offer = await reach(handle, Stage.AWAITING_CUSTOMER)  # 10.00 goodwill: auto-approved

@@ -21,7 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from complaints import search_attributes as sa
     from complaints.case import CaseOutcome, CaseState, Stage, TimelineEvent
     from complaints.messages import CaseBrief, MessageKind, MessageReceipt, MessageRequest, Recipient
-    from complaints.payout import PayoutReceipt, PayoutRequest, payout_key
+    from complaints.payout import CustomerPaid, CustomerPaidQuery, PayoutReceipt, PayoutRequest, payout_key
     from complaints.rules import StaffMember
 
 MESSAGE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=5))
@@ -156,6 +156,22 @@ class CaseIO:
             summary=f"pay {amount_due} {proposal.currency} (proposal v{proposal.version})",
         )
         return receipt
+
+    async def _customer_paid_in_last_year(self) -> Decimal:
+        query = CustomerPaidQuery(
+            customer_id=self.state.complaint.customer.id,
+            currency=self.state.rules.compensation.currency,
+            since=workflow.now() - timedelta(days=365),
+        )
+        paid: CustomerPaid = await workflow.execute_activity(
+            "customer_paid_since",
+            query,
+            result_type=CustomerPaid,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=DURABLE_RETRY,
+            summary="read what the customer was paid in the last 12 months",
+        )
+        return paid.amount
 
     async def _record_outcome(self, outcome: CaseOutcome) -> None:
         await workflow.execute_activity(

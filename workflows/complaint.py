@@ -29,6 +29,9 @@ with workflow.unsafe.imports_passed_through():
     from complaints.rules import CaseRules
 
 
+CUSTOMER_CAP_PATCH = "customer-cap-from-ledger"
+
+
 @workflow.defn(name="ComplaintWorkflow")
 class ComplaintWorkflow(CaseRuntime):
     @workflow.init
@@ -63,7 +66,7 @@ class ComplaintWorkflow(CaseRuntime):
             case Stage.INVESTIGATING:
                 await self._investigate()
             case Stage.PROPOSING:
-                self._propose_remedy()
+                await self._propose_remedy()
             case Stage.AWAITING_APPROVAL:
                 await self._seek_approval()
             case Stage.AWAITING_CUSTOMER:
@@ -169,10 +172,17 @@ class ComplaintWorkflow(CaseRuntime):
 
     # -- 3. propose a remedy ----------------------------------------------------------------------
 
-    def _propose_remedy(self) -> None:
-        findings = self.state.findings
-        assert findings is not None
-        self._set_proposal(propose_remedy(findings, self.state.rules, self.state.proposal_versions + 1))
+    async def _propose_remedy(self) -> None:
+        state = self.state
+        assert state.findings is not None
+        paid_elsewhere = None
+        # Cases started before the rolling customer cap existed replay without this read.
+        if workflow.patched(CUSTOMER_CAP_PATCH) and state.rules.compensation.cap_per_customer_12_months is not None:
+            paid = await self._customer_paid_in_last_year()
+            paid_elsewhere = max(paid - state.paid_total, Decimal("0"))  # this case's own payouts are topped up
+        self._set_proposal(
+            propose_remedy(state.findings, state.rules, state.proposal_versions + 1, paid_to_customer=paid_elsewhere)
+        )
 
     def _set_proposal(self, proposal: Proposal) -> None:
         """Record a new proposal and send it where it needs to go: approval, or straight on."""
