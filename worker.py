@@ -10,6 +10,8 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from temporalio.client import Client
@@ -34,17 +36,23 @@ def build_worker(client: Client, settings: Settings, activities: ComplaintActivi
     )
 
 
-async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
-    client = await connect()
+@asynccontextmanager
+async def running_worker(client: Client, settings: Settings) -> AsyncIterator[ComplaintActivities]:
+    """Activities prepared (tables, folders) and a worker polling; both closed on the way out."""
     activities = ComplaintActivities(settings)
     await activities.prepare()
     try:
         async with build_worker(client, settings, activities):
-            log.info("worker started", extra={"task_queue": settings.task_queue})
-            await stop.wait()
-            log.info("worker stopping: finishing running activities")
+            yield activities
     finally:
         await activities.close()
+
+
+async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
+    async with running_worker(await connect(), settings):
+        log.info("worker started", extra={"task_queue": settings.task_queue})
+        await stop.wait()
+        log.info("worker stopping: finishing running activities")
     log.info("worker stopped")
 
 

@@ -7,7 +7,8 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from decimal import Decimal
 from email import message_from_bytes
@@ -18,7 +19,9 @@ from temporalio import activity
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
+from activities import ComplaintActivities
 from complaints.actions import Approval, Findings, OfferAnswer, OfferResponse
 from complaints.case import CaseOutcome, CaseStatus, ComplaintWorkflowInput, Stage
 from complaints.intake import ComplaintInput
@@ -181,3 +184,15 @@ async def mail_arrives(mail_dir: Path, reference: str, kind: str, count: int = 1
             return kinds
         await asyncio.sleep(0.05)
     raise AssertionError(f"{count} {kind} message(s) never arrived for {reference}; got {kinds}")
+
+
+@asynccontextmanager
+async def crash_after_paying_worker(
+    client: Client, activities: ComplaintActivities, task_queue: str
+) -> AsyncIterator[CrashAfterPaying]:
+    """A worker whose payout activity really pays, then 'crashes' on its first attempt."""
+    crashing = CrashAfterPaying(activities.pay_compensation)
+    others = [act for act in activities.all() if getattr(act, "__name__", "") != "pay_compensation"]
+    acts = [*others, crashing.pay_compensation]
+    async with Worker(client, task_queue=task_queue, workflows=[ComplaintWorkflow], activities=acts):
+        yield crashing

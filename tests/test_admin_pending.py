@@ -21,7 +21,6 @@ import pytest
 import pytest_asyncio
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from activities import ComplaintActivities
 from complaints.actions import Findings
@@ -35,7 +34,7 @@ from starter.client import send_action, start_complaints
 from starter.mailsink import MailSink
 from tests.conftest import settings_for
 from tests.support import Handle, make_complaint, reach, run_cli
-from worker import build_worker
+from worker import running_worker
 from workflows import ComplaintWorkflow
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -92,15 +91,10 @@ def test_query_uses_search_attributes_only() -> None:
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def real_worker(
     dev_env: WorkflowEnvironment, tmp_path_factory: pytest.TempPathFactory, session_mail_sink: MailSink
-) -> AsyncIterator[Worker]:
+) -> AsyncIterator[ComplaintActivities]:
     settings = settings_for(tmp_path_factory.mktemp("admin-pending"), session_mail_sink, task_queue=TASK_QUEUE)
-    acts = ComplaintActivities(settings)
-    await acts.prepare()
-    try:
-        async with build_worker(dev_env.client, settings, acts) as running:
-            yield running
-    finally:
-        await acts.close()
+    async with running_worker(dev_env.client, settings) as activities:
+        yield activities
 
 
 async def cli(dev_env: WorkflowEnvironment, *args: str) -> subprocess.CompletedProcess[str]:
@@ -139,7 +133,9 @@ def ours(stdout: str, ids: set[str]) -> list[dict[str, Any]]:
 
 
 @pytest.mark.devserver
-async def test_pending_lists_what_waits_for_a_decision(dev_env: WorkflowEnvironment, real_worker: Worker) -> None:
+async def test_pending_lists_what_waits_for_a_decision(
+    dev_env: WorkflowEnvironment, real_worker: ComplaintActivities
+) -> None:
     client = dev_env.client
     team_lead_case, manager_case, investigating = make_complaint(), make_complaint(), make_complaint()
     ids = {team_lead_case.id, manager_case.id, investigating.id}
@@ -211,7 +207,7 @@ async def test_pending_lists_what_waits_for_a_decision(dev_env: WorkflowEnvironm
 
 
 @pytest.mark.devserver
-async def test_nothing_waiting(dev_env: WorkflowEnvironment, real_worker: Worker) -> None:
+async def test_nothing_waiting(dev_env: WorkflowEnvironment, real_worker: ComplaintActivities) -> None:
     # No test parks a case at director level (that takes more than 2000).
     result = await cli(dev_env, "admin", "pending", "--level", "director")
     assert result.returncode == 0, result.stderr

@@ -25,7 +25,6 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 from temporalio.converter import decode_typed_search_attributes
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from activities import ComplaintActivities
 from complaints.actions import Approval, Findings, Note, Withdrawal
@@ -52,7 +51,7 @@ from starter.client import (
 from starter.mailsink import MailSink
 from tests.conftest import settings_for
 from tests.support import Handle, accepted_update_names, make_complaint, reach, run_cli
-from worker import build_worker
+from worker import running_worker
 from workflows import ComplaintWorkflow
 
 pytestmark = pytest.mark.devserver
@@ -73,20 +72,15 @@ FINDINGS = Findings(
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def real_worker(
     dev_env: WorkflowEnvironment, tmp_path_factory: pytest.TempPathFactory, session_mail_sink: MailSink
-) -> AsyncIterator[Worker]:
+) -> AsyncIterator[ComplaintActivities]:
     """The production worker wiring on the dev server, with the real activities on SQLite."""
     settings = settings_for(tmp_path_factory.mktemp("cli-devserver"), session_mail_sink, task_queue=TASK_QUEUE)
-    acts = ComplaintActivities(settings)
-    await acts.prepare()
-    try:
-        async with build_worker(dev_env.client, settings, acts) as running:
-            yield running
-    finally:
-        await acts.close()
+    async with running_worker(dev_env.client, settings) as activities:
+        yield activities
 
 
 @pytest.fixture
-def client(dev_env: WorkflowEnvironment, real_worker: Worker) -> Client:
+def client(dev_env: WorkflowEnvironment, real_worker: ComplaintActivities) -> Client:
     return dev_env.client
 
 

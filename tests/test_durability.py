@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest_asyncio
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from activities import ComplaintActivities
 from complaints.actions import Approval, Feedback, Note, OfferAnswer, OfferResponse
@@ -19,8 +18,8 @@ from complaints.payout import payout_key
 from complaints.settings import Settings
 from starter.mailsink import MailSink
 from tests.conftest import settings_for
-from tests.support import FINDINGS, CrashAfterPaying, reach, skip, start_case, status, to_follow_up, to_offer
-from worker import build_worker
+from tests.support import FINDINGS, crash_after_paying_worker, reach, skip, start_case, status, to_follow_up, to_offer
+from worker import running_worker
 from workflows import ComplaintWorkflow
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,11 +36,8 @@ async def short_history_worker(
     settings = settings_for(
         tmp_path, session_mail_sink, task_queue="complaints-short-history", rules_file=tmp_path / "rules.toml"
     )
-    short = ComplaintActivities(settings)
-    await short.prepare()
-    async with build_worker(time_env.client, settings, short):
+    async with running_worker(time_env.client, settings):
         yield settings.task_queue
-    await short.close()
 
 
 async def test_long_lived_case_continues_as_new_without_losing_state(
@@ -83,15 +79,8 @@ async def test_payout_retried_after_a_crash_pays_once(
     dev_env: WorkflowEnvironment, activities: ComplaintActivities, settings: Settings
 ) -> None:
     """On the real dev server: the retry after the 'crash' runs after the real back-off."""
-    crashing = CrashAfterPaying(activities.pay_compensation)
     task_queue = "complaints-crash"
-    others = [act for act in activities.all() if getattr(act, "__name__", "") != "pay_compensation"]
-    async with Worker(
-        dev_env.client,
-        task_queue=task_queue,
-        workflows=[ComplaintWorkflow],
-        activities=[*others, crashing.pay_compensation],
-    ):
+    async with crash_after_paying_worker(dev_env.client, activities, task_queue) as crashing:
         handle = await start_case(dev_env.client, task_queue=task_queue)
         await to_offer(handle)
         await handle.execute_update(ComplaintWorkflow.respond_to_offer, OfferResponse(answer=OfferAnswer.ACCEPT))

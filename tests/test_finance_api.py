@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
-from temporalio.worker import Worker
 
 from activities import ComplaintActivities
 from activities.finance_api import FINANCE_API_MISCONFIGURED, FINANCE_API_UNAVAILABLE
@@ -23,7 +22,7 @@ from complaints.settings import Settings
 from starter.mailsink import MailSink, free_port
 from tests.conftest import settings_for
 from tests.fake_finance_api import FakeFinanceApi
-from tests.support import CrashAfterPaying, reach, start_case, to_offer
+from tests.support import crash_after_paying_worker, reach, start_case, to_offer
 from tests.test_ledger import payout
 from workflows import ComplaintWorkflow
 
@@ -239,15 +238,8 @@ async def test_case_pays_once_through_the_finance_api_despite_a_crash(
         finance_api_key=API_KEY,
     )
     real = await open_activities(settings)
-    crashing = CrashAfterPaying(real.pay_compensation)
-    others = [act for act in real.all() if getattr(act, "__name__", "") != "pay_compensation"]
     try:
-        async with Worker(
-            dev_env.client,
-            task_queue=task_queue,
-            workflows=[ComplaintWorkflow],
-            activities=[*others, crashing.pay_compensation],
-        ):
+        async with crash_after_paying_worker(dev_env.client, real, task_queue) as crashing:
             handle = await start_case(dev_env.client, task_queue=task_queue)
             await to_offer(handle)
             await handle.execute_update(ComplaintWorkflow.respond_to_offer, OfferResponse(answer=OfferAnswer.ACCEPT))

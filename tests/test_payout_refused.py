@@ -19,7 +19,7 @@ from starter.mailsink import MailSink
 from tests.conftest import settings_for
 from tests.fake_finance_api import FakeFinanceApi
 from tests.support import Handle, mail_arrives, reach, start_case, status, to_offer
-from worker import build_worker
+from worker import running_worker
 from workflows import ComplaintWorkflow
 
 TASK_QUEUE = "complaints-payout-refused"
@@ -43,11 +43,8 @@ async def refusing_worker(
         payout_gateway="finance_api",
         finance_api_url=finance_api.url,
     )
-    acts = ComplaintActivities(settings)
-    await acts.prepare()
-    async with build_worker(time_env.client, settings, acts):
-        yield acts
-    await acts.close()
+    async with running_worker(time_env.client, settings) as activities:
+        yield activities
 
 
 async def accept_and_wait_for_the_refusal(client: Client) -> Handle:

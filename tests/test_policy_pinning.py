@@ -10,13 +10,12 @@ from pathlib import Path
 import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
-from activities import ComplaintActivities
 from complaints.actions import Withdrawal
 from complaints.case import Stage
 from starter.mailsink import MailSink
 from tests.conftest import settings_for
 from tests.support import FINDINGS, reach, start_case
-from worker import build_worker
+from worker import running_worker
 from workflows import ComplaintWorkflow
 
 CONFIG = Path(__file__).resolve().parent.parent / "config" / "complaints.toml"
@@ -29,11 +28,8 @@ async def rules_file(time_env: WorkflowEnvironment, tmp_path: Path, session_mail
     path = tmp_path / "rules.toml"
     path.write_text(CONFIG.read_text())
     settings = settings_for(tmp_path, session_mail_sink, task_queue=TASK_QUEUE, rules_file=path)
-    acts = ComplaintActivities(settings)
-    await acts.prepare()
-    async with build_worker(time_env.client, settings, acts):
+    async with running_worker(time_env.client, settings):
         yield path
-    await acts.close()
 
 
 def rewrite_as_v2(path: Path) -> None:
