@@ -28,6 +28,7 @@ from complaints.messages import MessageReceipt, MessageRequest
 from complaints.payout import CustomerPaid, CustomerPaidQuery, PayoutReceipt, PayoutRequest
 from complaints.rules import CaseRules, load_rules
 from complaints.settings import Settings
+from complaints.standing import CustomerStanding, StandingQuery
 from complaints.templates import render_message
 
 PERMANENT_DELIVERY_FAILURE = "PermanentDeliveryFailure"
@@ -66,6 +67,7 @@ class ComplaintActivities:
             self.pay_compensation,
             self.record_outcome,
             self.customer_paid_since,
+            self.read_customer_standing,
         ]
 
     @activity.defn(name="load_case_rules")
@@ -139,6 +141,18 @@ class ComplaintActivities:
         """Read-only, so safe to retry; the rolling per-customer cap is computed from it."""
         amount = await self.ledger.paid_to_customer(query.customer_id, query.since, query.currency)
         return CustomerPaid(customer_id=query.customer_id, since=query.since, amount=amount)
+
+    @activity.defn(name="read_customer_standing")
+    async def read_customer_standing(self, query: StandingQuery) -> CustomerStanding:
+        """Read-only, so safe to retry: what the policy weighs besides the findings."""
+        paid = await self.ledger.paid_to_customer(
+            query.customer_id, query.year_since, query.currency, exclude_workflow_id=query.exclude_workflow_id
+        )
+        spent = await self.ledger.spent_in_category(
+            query.category, query.month_since, query.currency, exclude_workflow_id=query.exclude_workflow_id
+        )
+        earlier = await self.outcomes.earlier_complaints(query.customer_id, query.year_since, query.exclude_workflow_id)
+        return CustomerStanding(paid_last_12_months=paid, earlier_complaints=earlier, category_spent_this_month=spent)
 
     @activity.defn(name="record_outcome")
     async def record_outcome(self, outcome: CaseOutcome) -> None:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Integer, Numeric, String, Text, event, insert
+from sqlalchemy import JSON, Boolean, Connection, DateTime, Integer, Numeric, String, Text, event, insert, inspect, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -43,6 +43,7 @@ class PayoutRow(Base):
     complaint_id: Mapped[str] = mapped_column(String(100), index=True)
     workflow_id: Mapped[str] = mapped_column(String(200))
     customer_id: Mapped[str] = mapped_column(String(100), index=True)
+    category: Mapped[str | None] = mapped_column(String(50), nullable=True)
     amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     currency: Mapped[str] = mapped_column(String(3))
     items: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
@@ -114,10 +115,29 @@ def make_engine(url: str, schema: str | None = None) -> AsyncEngine:
     return engine
 
 
+# Columns added after a table first shipped: nullable, so adding them to an existing
+# database is safe. Anything beyond adding nullable columns calls for Alembic migrations.
+ADDED_COLUMNS: dict[str, tuple[str, ...]] = {"payouts": ("category",)}
+
+
 async def create_tables(engine: AsyncEngine) -> None:
-    """Idempotent: creates only what is missing."""
+    """Idempotent: creates what is missing and adds the columns of `ADDED_COLUMNS` to old tables."""
     async with engine.begin() as conn:
         await conn.run_sync(Base.metadata.create_all)
+        await conn.run_sync(_add_missing_columns)
+
+
+def _add_missing_columns(conn: Connection) -> None:
+    for table_name, columns in ADDED_COLUMNS.items():
+        table = Base.metadata.tables[table_name]
+        schema = conn.get_execution_options().get("schema_translate_map", {}).get(None)
+        present = {column["name"] for column in inspect(conn).get_columns(table_name, schema=schema)}
+        for name in columns:
+            if name not in present:
+                column = table.c[name]
+                kind = column.type.compile(dialect=conn.dialect)
+                target = f"{schema}.{table_name}" if schema else table_name
+                conn.execute(text(f"ALTER TABLE {target} ADD COLUMN {name} {kind}"))
 
 
 async def insert_or_ignore(conn: AsyncConnection, table: Table, values: dict[str, Any], key: str) -> bool:

@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import cast
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.schema import Table
 
@@ -44,6 +44,7 @@ class PayoutLedger:
             "complaint_id": request.complaint_id,
             "workflow_id": request.workflow_id,
             "customer_id": request.customer_id,
+            "category": request.category.value if request.category else None,
             "amount": request.amount,
             "currency": request.currency,
             "items": [item.model_dump(mode="json") for item in request.items],
@@ -75,13 +76,29 @@ class PayoutLedger:
         )
         return receipt, inserted
 
-    async def paid_to_customer(self, customer_id: str, since: datetime, currency: str) -> Decimal:
+    async def paid_to_customer(
+        self, customer_id: str, since: datetime, currency: str, exclude_workflow_id: str | None = None
+    ) -> Decimal:
         """What this customer was paid from `since` on (the rolling per-customer cap reads this)."""
+        return await self._sum(_payouts.c.customer_id == customer_id, since, currency, exclude_workflow_id)
+
+    async def spent_in_category(
+        self, category: str, since: datetime, currency: str, exclude_workflow_id: str | None = None
+    ) -> Decimal:
+        """What complaints of one category paid out from `since` on (the monthly budget reads this).
+
+        Rows written before the ledger had a category column have none and are not counted.
+        """
+        return await self._sum(_payouts.c.category == category, since, currency, exclude_workflow_id)
+
+    async def _sum(
+        self, condition: ColumnElement[bool], since: datetime, currency: str, exclude_workflow_id: str | None
+    ) -> Decimal:
         statement = select(func.coalesce(func.sum(_payouts.c.amount), 0)).where(
-            _payouts.c.customer_id == customer_id,
-            _payouts.c.created_at >= since,
-            _payouts.c.currency == currency,
+            condition, _payouts.c.created_at >= since, _payouts.c.currency == currency
         )
+        if exclude_workflow_id is not None:
+            statement = statement.where(_payouts.c.workflow_id != exclude_workflow_id)
         async with self._engine.connect() as conn:
             total = (await conn.execute(statement)).scalar_one()
         return Decimal(str(total)).quantize(Decimal("0.01"))

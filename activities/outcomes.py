@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.schema import Table
 
@@ -43,3 +44,14 @@ class OutcomeStore:
         data["received_at"] = as_utc(data["received_at"])
         data["closed_at"] = as_utc(data["closed_at"])
         return CaseOutcome.model_validate(data)
+
+    async def earlier_complaints(self, customer_id: str, since: datetime, exclude_workflow_id: str) -> int:
+        """Complaints by this customer closed from `since` on, not counting withdrawn ones."""
+        statement = select(func.count()).where(
+            _outcomes.c.customer_id == customer_id,
+            _outcomes.c.closed_at >= since,
+            _outcomes.c.outcome != "withdrawn",
+            _outcomes.c.workflow_id != exclude_workflow_id,
+        )
+        async with self._engine.connect() as conn:
+            return int((await conn.execute(statement)).scalar_one())

@@ -18,6 +18,27 @@ class _Action(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class Fault(StrEnum):
+    """Whose fault it was: recorded for learning; the customer's remedy does not depend on it."""
+
+    OURS = "ours"
+    THIRD_PARTY = "third_party"
+
+
+class Inconvenience(StrEnum):
+    NONE = "none"
+    MINOR = "minor"
+    MODERATE = "moderate"
+    MAJOR = "major"
+
+
+class Replacement(_Action):
+    """The item can be replaced: what it is and what a new one costs us."""
+
+    item: NonEmptyText
+    cost: Money
+
+
 class Findings(_Action):
     """What the investigating department found."""
 
@@ -28,6 +49,10 @@ class Findings(_Action):
     financial_loss: Money = Decimal("0")
     recurring: bool = False
     upheld: bool = True
+    fault: Fault = Fault.OURS
+    inconvenience: Inconvenience = Inconvenience.NONE
+    harm: bool = False  # distress, health or lasting damage beyond money and time
+    replacement: Replacement | None = None
 
 
 class Approval(_Action):

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from complaints.actions import Feedback, Findings, OfferResponse, PayoutResolution, Withdrawal
 from complaints.intake import ComplaintInput
 from complaints.payout import PayoutReceipt
-from complaints.policy import Proposal
+from complaints.remedies import Proposal
 from complaints.rules import CaseRules
 
 

@@ -7,6 +7,7 @@ refuses the same bad input with the same message.
 from __future__ import annotations
 
 import json
+from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
@@ -22,6 +23,8 @@ from pydantic import (
     TypeAdapter,
     ValidationError,
 )
+
+from complaints.remedies import RemedyKind
 
 WORKFLOW_ID_PREFIX = "complaint-"
 
@@ -42,6 +45,18 @@ NonEmptyText = Annotated[str, StringConstraints(strip_whitespace=True, min_lengt
 Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
 
 
+DESIRABLE_REMEDIES = (RemedyKind.REFUND, RemedyKind.REPLACEMENT, RemedyKind.ACCOUNT_CREDIT, RemedyKind.DISCOUNT)
+
+
+def _desirable(value: RemedyKind) -> RemedyKind:
+    if value not in DESIRABLE_REMEDIES:
+        raise ValueError(f"must be one of {', '.join(kind.value for kind in DESIRABLE_REMEDIES)}")
+    return value
+
+
+DesiredRemedy = Annotated[RemedyKind, AfterValidator(_desirable)]
+
+
 class Category(StrEnum):
     BILLING = "billing"
     DELIVERY = "delivery"
@@ -57,6 +72,15 @@ class Priority(StrEnum):
     LOW = "low"
 
 
+class CustomerTier(StrEnum):
+    """The customer's value tier, as the CRM knows it; the policy may add goodwill for it."""
+
+    STANDARD = "standard"
+    SILVER = "silver"
+    GOLD = "gold"
+    PLATINUM = "platinum"
+
+
 class Customer(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -65,6 +89,8 @@ class Customer(BaseModel):
     email: EmailStr
     language: str = "en"
     timezone: str = "UTC"
+    since: date | None = Field(default=None, description="Customer since (for tenure).")
+    tier: CustomerTier = CustomerTier.STANDARD
 
 
 class ComplaintInput(BaseModel):
@@ -77,7 +103,10 @@ class ComplaintInput(BaseModel):
     category: Category
     priority: Priority = Priority.NORMAL
     description: NonEmptyText = Field(description="The complaint in the customer's own words.")
-    desired_outcome: str | None = None
+    desired_outcome: str | None = Field(default=None, description="What the customer wants, in their words.")
+    desired_remedy: DesiredRemedy | None = Field(
+        default=None, description="The remedy the customer asked for, honoured where the policy allows."
+    )
     claimed_amount: Money | None = None
     received_at: AwareDatetime | None = None
     channel: str = "email"

@@ -11,7 +11,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, EmailStr
 
-from complaints.policy import Proposal
+from complaints.remedies import Proposal
 
 
 class MessageKind(StrEnum):

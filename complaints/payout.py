@@ -7,7 +7,8 @@ from decimal import Decimal
 
 from pydantic import BaseModel
 
-from complaints.policy import RemedyItem
+from complaints.intake import Category
+from complaints.remedies import RemedyItem
 
 PAYOUT_REFUSED = "PayoutRefused"  # ApplicationError type: the finance system said no, for good
 
@@ -26,6 +27,7 @@ class PayoutRequest(BaseModel):
     complaint_id: str
     workflow_id: str
     customer_id: str
+    category: Category | None = None  # None in requests from before budgets per category
     amount: Decimal
     currency: str
     items: list[RemedyItem]

@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
+from complaints.compensation import CompensationTable
 from complaints.intake import Category
 
 
@@ -59,25 +60,6 @@ class Timings(_Config):
     progress_update_every: timedelta = timedelta(days=3)
 
 
-class CompensationTable(_Config):
-    """Parameters of the first, simple compensation policy (see `policy.py`)."""
-
-    version: str = "v1"
-    currency: str = "GBP"
-    goodwill_by_severity: tuple[Decimal, Decimal, Decimal, Decimal, Decimal] = (
-        Decimal("0"),
-        Decimal("10"),
-        Decimal("25"),
-        Decimal("50"),
-        Decimal("100"),
-    )
-    recurring_goodwill_multiplier: Decimal = Decimal("2")
-    auto_approve_up_to: Decimal = Decimal("50")
-    four_eyes_above: Decimal = Decimal("100")  # above this the case owner may not approve their own case
-    cap_per_complaint: Decimal | None = None  # a larger proposal is cut to the cap, and says so
-    cap_per_customer_12_months: Decimal | None = None  # all payouts to one customer in a rolling year
-
-
 class CaseRules(_Config):
     version: str
     roles: tuple[Role, ...]
@@ -99,6 +81,9 @@ class CaseRules(_Config):
         for category in Category:
             if category not in self.routing:
                 raise ValueError(f"routing: no route for category {category.value!r}")
+        approver = self.compensation.over_limit_approver
+        if approver is not None and approver not in role_names:
+            raise ValueError(f"compensation.over_limit_approver: unknown role {approver!r}")
         for category, route in self.routing.items():
             for field in ("owner", "escalate_to"):
                 if getattr(route, field) not in staff_ids:
@@ -126,6 +111,9 @@ class CaseRules(_Config):
         for role in sorted(self.roles, key=lambda r: r.approval_limit):
             if role.approval_limit >= amount:
                 return role
+        return self.top_role()
+
+    def top_role(self) -> Role:
         return max(self.roles, key=lambda r: r.approval_limit)
 
     def next_level(self, role_name: str) -> Role | None:

@@ -9,24 +9,23 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
-from typing import Annotated, Any
+from datetime import UTC, datetime
+from typing import Annotated
 
 import typer
 from pydantic import BaseModel, TypeAdapter
-from rich.console import Console, Group
-from rich.panel import Panel
+from rich.console import Console
 from rich.table import Table
 from rich.text import Text
-from temporalio.client import Client, WorkflowExecution
+from temporalio.client import Client
 
 from complaints.actions import (
     Amendment,
     Approval,
+    Fault,
     Feedback,
     Findings,
+    Inconvenience,
     Note,
     OfferAnswer,
     OfferResponse,
@@ -37,12 +36,10 @@ from complaints.actions import (
     Reopen,
     Withdrawal,
 )
-from complaints.case import CaseStatus, Stage, TimelineEvent
-from complaints.rules import CaseRules, load_rules
+from complaints.case import CaseStatus, TimelineEvent
+from complaints.rules import load_rules
 from complaints.search_attributes import (
     ASSIGNED_TO,
-    AWAITING_APPROVAL_LEVEL,
-    COMPENSATION_AMOUNT,
     COMPLAINT_CATEGORY,
     COMPLAINT_PRIORITY,
     COMPLAINT_STAGE,
@@ -50,6 +47,8 @@ from complaints.search_attributes import (
 )
 from complaints.settings import Settings
 from starter._cli_common import EXIT_CODES_HELP, ExitCode, build, fail, run
+from starter.admin_views import money, render_status, short
+from starter.approval_queue import PendingApproval, pending_levels, pending_query, pending_row, quote, sort_by_due
 from starter.client import WORKFLOW_TYPE, complaint_id_of, query_status, query_timeline, send_action
 
 admin = typer.Typer(
@@ -106,7 +105,7 @@ def timeline(reference: ComplaintRef, as_json: AsJson = False) -> None:
     table.add_column("by")
     table.add_column("detail")
     for event in events:
-        table.add_row(_short(event.at), event.kind, event.actor, event.detail)
+        table.add_row(short(event.at), event.kind, event.actor, event.detail)
     console.print(table)
 
 
@@ -122,9 +121,9 @@ def list_complaints(
     if not closed:
         clauses.append("ExecutionStatus = 'Running'")
     if stage:
-        clauses.append(f"{COMPLAINT_STAGE.name} = {_quote(stage)}")
+        clauses.append(f"{COMPLAINT_STAGE.name} = {quote(stage)}")
     if assigned_to:
-        clauses.append(f"{ASSIGNED_TO.name} = {_quote(assigned_to)}")
+        clauses.append(f"{ASSIGNED_TO.name} = {quote(assigned_to)}")
     query = " AND ".join(clauses)
 
     async def work(client: Client) -> list[list[str]]:
@@ -139,8 +138,8 @@ def list_complaints(
                     attributes.get(COMPLAINT_PRIORITY) or "",
                     attributes.get(COMPLAINT_CATEGORY) or "",
                     attributes.get(ASSIGNED_TO) or "",
-                    _short(deadline),
-                    _short(execution.start_time),
+                    short(deadline),
+                    short(execution.start_time),
                 ]
             )
         return rows
@@ -152,109 +151,6 @@ def list_complaints(
     for row in rows:
         table.add_row(*row)
     console.print(table)
-
-
-def _quote(value: str) -> str:
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
-# --- the approval queue --------------------------------------------------------------------
-
-
-class PendingApproval(BaseModel):
-    """One row of `admin pending`, read from the execution's search attributes only."""
-
-    complaint_id: str
-    workflow_id: str
-    amount: Decimal | None
-    level: str
-    owner: str
-    priority: str
-    category: str
-    received_at: datetime | None
-    age: str
-    due: datetime | None
-    overdue: bool
-
-
-def pending_query(levels: Sequence[str] | None = None) -> str:
-    """Visibility query for complaints waiting for a decision, optionally at these levels only."""
-    clauses = [
-        f"WorkflowType = {_quote(WORKFLOW_TYPE)}",
-        "ExecutionStatus = 'Running'",
-        f"{COMPLAINT_STAGE.name} = {_quote(Stage.AWAITING_APPROVAL.value)}",
-    ]
-    if levels is not None:
-        if len(levels) == 1:
-            clauses.append(f"{AWAITING_APPROVAL_LEVEL.name} = {_quote(levels[0])}")
-        else:
-            clauses.append(f"{AWAITING_APPROVAL_LEVEL.name} IN ({', '.join(_quote(level) for level in levels)})")
-    return " AND ".join(clauses)
-
-
-def pending_levels(rules: CaseRules, *, mine: str | None, level: str | None) -> list[str] | None:
-    """The approval levels to list (None: all), or exit 2 naming the option that is wrong."""
-    role_names = [role.name for role in sorted(rules.roles, key=lambda r: r.approval_limit)]
-    levels: list[str] | None = None
-    if level is not None:
-        if level not in role_names:
-            fail(
-                ExitCode.INVALID,
-                f"invalid input: --level: unknown role {level!r}; the roles are: {', '.join(role_names)}",
-            )
-        levels = [level]
-    if mine is not None:
-        member = rules.staff_member(mine)
-        if member is None:
-            known = ", ".join(m.id for m in rules.staff)
-            fail(ExitCode.INVALID, f"invalid input: --mine: unknown staff id {mine!r}; the staff are: {known}")
-        limit = rules.approval_limit(member.id)  # as the workflow checks it (CaseRules.approval_limit)
-        allowed = [role.name for role in rules.roles if role.approval_limit <= limit]
-        levels = [name for name in role_names if name in allowed and (levels is None or name in levels)]
-    return levels
-
-
-def humanise_age(age: timedelta) -> str:
-    """`45m`, `2h 05m`, `3d 4h`."""
-    minutes = max(int(age.total_seconds()), 0) // 60
-    days, minutes = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(minutes, 60)
-    if days:
-        return f"{days}d {hours}h"
-    if hours:
-        return f"{hours}h {minutes:02d}m"
-    return f"{minutes}m"
-
-
-def _utc(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def pending_row(execution: WorkflowExecution, now: datetime) -> PendingApproval:
-    attributes = execution.typed_search_attributes
-    amount = attributes.get(COMPENSATION_AMOUNT)
-    received = _utc(execution.start_time)
-    due = _utc(attributes.get(NEXT_DEADLINE))
-    return PendingApproval(
-        complaint_id=complaint_id_of(execution.id),
-        workflow_id=execution.id,
-        amount=None if amount is None else Decimal(str(amount)).quantize(Decimal("0.01"), ROUND_HALF_UP),
-        level=attributes.get(AWAITING_APPROVAL_LEVEL) or "",
-        owner=attributes.get(ASSIGNED_TO) or "",
-        priority=attributes.get(COMPLAINT_PRIORITY) or "",
-        category=attributes.get(COMPLAINT_CATEGORY) or "",
-        received_at=received,
-        age=humanise_age(now - received) if received else "",
-        due=due,
-        overdue=due is not None and due < now,
-    )
-
-
-def sort_by_due(rows: list[PendingApproval]) -> list[PendingApproval]:
-    """Soonest due first; no due time last."""
-    return sorted(rows, key=lambda r: (r.due is None, r.due or datetime.min.replace(tzinfo=UTC), r.complaint_id))
 
 
 @admin.command()
@@ -299,12 +195,12 @@ def pending(
     for column in ("id", "amount", "level", "owner", "priority", "category", "age", "due (UTC)"):
         table.add_column(column, no_wrap=True, justify="right" if column == "amount" else "left")
     for row in rows:
-        due = Text(_short(row.due))
+        due = Text(short(row.due))
         if row.overdue:
             due.append(" overdue", style="bold red")
         table.add_row(
             row.complaint_id,
-            _money(row.amount),
+            money(row.amount),
             row.level or "—",
             row.owner or "—",
             row.priority,
@@ -330,8 +226,15 @@ def findings(
     loss: Annotated[str | None, typer.Option(help="The customer's financial loss, e.g. 89.90.")] = None,
     recurring: Annotated[bool, typer.Option("--recurring", help="It has happened before.")] = False,
     not_upheld: Annotated[bool, typer.Option("--not-upheld", help="The complaint is not upheld.")] = False,
+    fault: Annotated[Fault, typer.Option(help="Whose fault (for learning; the remedy is the same).")] = Fault.OURS,
+    inconvenience: Annotated[Inconvenience, typer.Option(help="Time and trouble it cost.")] = Inconvenience.NONE,
+    harm: Annotated[bool, typer.Option("--harm", help="It caused distress or lasting harm.")] = False,
+    replace: Annotated[str | None, typer.Option(help="The item can be replaced: what it is.")] = None,
+    replacement_cost: Annotated[str | None, typer.Option(help="What a new one costs us, e.g. 45.00.")] = None,
 ) -> None:
     """Submit the investigation's findings; the workflow then proposes a remedy."""
+    if (replace is None) != (replacement_cost is None):
+        fail(ExitCode.INVALID, "invalid input: replacement (--replace, --replacement-cost): give both or neither")
     action = build(
         Findings,
         {
@@ -342,8 +245,18 @@ def findings(
             "financial_loss": loss,
             "recurring": recurring,
             "upheld": not not_upheld,
+            "fault": fault,
+            "inconvenience": inconvenience,
+            "harm": harm,
+            "replacement": {"item": replace, "cost": replacement_cost} if replace is not None else None,
         },
-        {"submitted_by": "--by", "financial_loss": "--loss", "upheld": "--not-upheld"},
+        {
+            "submitted_by": "--by",
+            "financial_loss": "--loss",
+            "upheld": "--not-upheld",
+            "replacement.item": "--replace",
+            "replacement.cost": "--replacement-cost",
+        },
     )
     _act(reference, action)
 
@@ -465,104 +378,3 @@ def withdraw(
 
 
 # --- rendering -----------------------------------------------------------------------------
-
-
-def _when(moment: datetime | None) -> str:
-    if moment is None:
-        return "—"
-    return moment.strftime("%a %d %b %Y %H:%M %Z").strip()
-
-
-def _short(moment: datetime | None) -> str:
-    """Compact UTC time for table columns."""
-    if moment is None:
-        return "—"
-    return (moment.astimezone(UTC) if moment.tzinfo else moment).strftime("%Y-%m-%d %H:%M")
-
-
-def _money(amount: Decimal | None, currency: str = "") -> str:
-    return "—" if amount is None else f"{amount:.2f} {currency}".strip()
-
-
-def _kv(title: str) -> Table:
-    table = Table.grid(padding=(0, 2))
-    table.title = title
-    table.title_justify = "left"
-    table.title_style = "bold"
-    table.add_column(style="dim", no_wrap=True)
-    table.add_column()
-    return table
-
-
-def render_status(status: CaseStatus) -> Panel:
-    """The `show` screen: a summary grid, then one section per thing that has happened."""
-    parts: list[Any] = []
-    head = _kv("")
-    head.add_row("stage", Text(str(status.stage), style="bold green" if status.stage.is_final else "bold yellow"))
-    head.add_row("waiting for", status.waiting_for or "—")
-    head.add_row("due", _when(status.due))
-    head.add_row("owner", f"{status.owner_name} ({status.owner_id})")
-    head.add_row("customer", f"{status.customer_name} <{status.customer_email}>")
-    head.add_row("category / priority", f"{status.category} / {status.priority}")
-    head.add_row("received", _when(status.received_at))
-    if status.closed_at:
-        head.add_row("closed", _when(status.closed_at))
-    if status.continued_as_new:
-        head.add_row("continued as new", str(status.continued_as_new))
-    parts.append(head)
-
-    if status.findings:
-        f = status.findings
-        section = _kv("\nFindings")
-        section.add_row("by", f.submitted_by)
-        section.add_row("severity", f"{f.severity}/5" + (" · recurring" if f.recurring else ""))
-        section.add_row("upheld", "yes" if f.upheld else "no")
-        section.add_row("summary", f.summary)
-        section.add_row("root cause", f.root_cause)
-        section.add_row("loss", _money(f.financial_loss))
-        parts.append(section)
-
-    if status.proposal:
-        p = status.proposal
-        items = Table(title=f"\nProposal v{p.version} (policy {p.policy_version})", title_justify="left")
-        items.title_style = "bold"
-        items.add_column("remedy")
-        items.add_column("amount", justify="right", no_wrap=True)
-        items.add_column("why")
-        for item in p.items:
-            items.add_row(item.kind, _money(item.amount, p.currency), item.reason)
-        items.add_row(Text("total", style="bold"), Text(_money(p.total, p.currency), style="bold"), p.note)
-        parts.append(items)
-        approval = _kv("")
-        approval.add_row("approval needed", p.approval_level or "none (auto-approved)")
-        approval.add_row("approved by", status.approved_by or "—")
-        parts.append(approval)
-
-    if status.offer_response or status.offer_standing:
-        section = _kv("\nOffer")
-        if status.offer_response:
-            r = status.offer_response
-            section.add_row("answer", f"{r.answer} (recorded by {r.recorded_by})")
-            if r.reason:
-                section.add_row("reason", r.reason)
-            if r.counter_amount is not None:
-                section.add_row("counter-offer", _money(r.counter_amount))
-        if status.offer_standing:
-            section.add_row("standing", "no answer by the deadline: the offer stands")
-        parts.append(section)
-
-    if status.payouts:
-        section = _kv("\nPayout" if len(status.payouts) == 1 else "\nPayouts")
-        for pay in status.payouts:
-            section.add_row("paid", f"{_money(pay.amount, pay.currency)} on {_when(pay.paid_at)}")
-            section.add_row("ledger", f"#{pay.ledger_id} · key {pay.idempotency_key}")
-        parts.append(section)
-
-    if status.feedback:
-        section = _kv("\nFeedback")
-        section.add_row("CSAT", f"{status.feedback.csat}/5")
-        if status.feedback.comment:
-            section.add_row("comment", status.feedback.comment)
-        parts.append(section)
-
-    return Panel(Group(*parts), title=f"Complaint {status.complaint_id}", title_align="left", expand=False)

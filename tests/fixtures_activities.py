@@ -14,7 +14,7 @@ import pytest
 
 from activities import ComplaintActivities
 from complaints.messages import CaseBrief, MessageKind, MessageRequest, Recipient
-from complaints.policy import Proposal, RemedyItem
+from complaints.remedies import Proposal, RemedyItem
 from complaints.settings import Settings
 from complaints.templates import is_customer_kind
 from starter.mailsink import MailSink

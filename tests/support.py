@@ -35,11 +35,14 @@ Handle = WorkflowHandle[ComplaintWorkflow, CaseOutcome]
 def make_complaint(**overrides: Any) -> ComplaintInput:
     fields: dict[str, Any] = {
         "id": f"T-{uuid.uuid4().hex[:10]}",
-        "customer": {"id": "cust-42", "name": "Ada Lovelace", "email": "ada@example.com"},
+        # A customer of their own: earlier cases in the shared test database would count as
+        # their earlier complaints and payouts, and change the proposal.
+        "customer": {"id": f"cust-{uuid.uuid4().hex[:8]}", "name": "Ada Lovelace", "email": "ada@example.com"},
         "category": "billing",
         "priority": "high",
         "description": "I was charged twice for my November invoice.",
         "desired_outcome": "My money back",
+        "desired_remedy": "refund",  # so goodwill is paid in money, not as a discount
         "claimed_amount": "89.90",
     }
     fields.update(overrides)

@@ -29,7 +29,7 @@ from complaints.intake import ComplaintInput
 from complaints.rules import load_rules
 from complaints.search_attributes import AWAITING_APPROVAL_LEVEL, COMPENSATION_AMOUNT
 from complaints.settings import Settings
-from starter.admin import humanise_age, pending_levels, pending_query
+from starter.approval_queue import humanise_age, pending_levels, pending_query
 from starter.client import send_action, start_complaints
 from starter.mailsink import MailSink
 from tests.conftest import settings_for

@@ -137,7 +137,7 @@ async def test_start_sets_search_attributes_summary_details_and_memo(client: Cli
     assert at_start.get(COMPLAINT_STAGE) == "Received"
     assert at_start.get(COMPLAINT_PRIORITY) == "high"
     assert at_start.get(COMPLAINT_CATEGORY) == "billing"
-    assert at_start.get(CUSTOMER_ID) == "cust-42"
+    assert at_start.get(CUSTOMER_ID) == c.customer.id
 
     # Then kept in step by the workflow itself.
     description = await handle.describe()
@@ -146,7 +146,7 @@ async def test_start_sets_search_attributes_summary_details_and_memo(client: Cli
     assert attributes.get(ASSIGNED_TO) == "alex"
     assert attributes.get(COMPLAINT_PRIORITY) == "high"
     assert attributes.get(COMPLAINT_CATEGORY) == "billing"
-    assert attributes.get(CUSTOMER_ID) == "cust-42"
+    assert attributes.get(CUSTOMER_ID) == c.customer.id
     assert await description.static_summary() == f"Complaint {c.id} · Ada Lovelace · billing · high"
     assert "ada@example.com" in (await description.static_details() or "")
     assert (await description.memo())[MEMO_INPUT_SHA256] == input_sha256(c)

@@ -62,7 +62,7 @@ EXPECTED_MAIL = [
     "survey_invitation",
     "thank_you",
 ]
-OVER_ALEX_LIMIT = "cannot approve: 114.90 GBP is over the approval limit of Alex Morgan (agent, up to 100.00 GBP)"
+OVER_ALEX_LIMIT = "cannot approve: 122.40 GBP is over the approval limit of Alex Morgan (agent, up to 100.00 GBP)"
 POLL_EVERY = 0.3
 POLL_FOR = 30.0
 
@@ -78,7 +78,7 @@ def write_rules(directory: Path) -> Path:
     """The production rules (absolute `extends`) with this test's timings."""
     lines = [
         f"extends = '{BASE_RULES}'",
-        'version = "2026-11-a-e2e"',
+        'version = "2026-11-b-e2e"',
         "",
         "[timings]",
         *(f'{name} = "{value}"' for name, value in FAST_TIMINGS.items()),
@@ -202,7 +202,7 @@ async def test_one_complaint_from_receipt_to_closed_through_the_cli(
 
         awaiting = await system.wait_for_stage(complaint_id, "AwaitingApproval")
         items = [(item["kind"], Decimal(item["amount"])) for item in awaiting["proposal"]["items"]]
-        assert items == [("refund", Decimal("89.90")), ("goodwill", Decimal("25.00"))]  # 114.90 GBP
+        assert items == [("refund", Decimal("89.90")), ("goodwill", Decimal("32.50"))]  # 122.40 GBP: gold, 7 years
         assert awaiting["proposal"]["approval_level"] == "team_lead"
 
         refused = await system.cli("admin", "approve", complaint_id, "--by", "alex")
@@ -211,7 +211,7 @@ async def test_one_complaint_from_receipt_to_closed_through_the_cli(
         assert refused.stdout == ""
 
         approved = await system.ok("admin", "approve", complaint_id, "--by", "tl-jordan")
-        assert approved.strip() == f"Approved 114.90 GBP for {complaint_id}."
+        assert approved.strip() == f"Approved 122.40 GBP for {complaint_id}."
 
         await system.wait_for_stage(complaint_id, "AwaitingCustomer")
         accepted = await system.ok("admin", "offer-response", complaint_id, "accept", "--by", "alex")
@@ -224,7 +224,7 @@ async def test_one_complaint_from_receipt_to_closed_through_the_cli(
         closed = await system.wait_for_stage(complaint_id, "Closed")
         assert closed["approved_by"] == "tl-jordan"
         assert closed["feedback"]["csat"] == 5
-        assert [Decimal(pay["amount"]) for pay in closed["payouts"]] == [Decimal("114.90")]
+        assert [Decimal(pay["amount"]) for pay in closed["payouts"]] == [Decimal("122.40")]
 
         # The mail, as the customer and staff received it.
         mail = messages_about(mail_sink.directory, complaint_id)
@@ -246,7 +246,7 @@ async def test_one_complaint_from_receipt_to_closed_through_the_cli(
         assert len(payouts) == 1, payouts
         ((amount, currency, approved_by, paid_complaint),) = payouts
         assert (Decimal(str(amount)), currency, approved_by, paid_complaint) == (
-            Decimal("114.90"),
+            Decimal("122.40"),
             "GBP",
             "tl-jordan",
             complaint_id,

@@ -26,8 +26,10 @@ from complaints.actions import (
 )
 from complaints.case import CaseState, Stage
 from complaints.intake import ComplaintInput
-from complaints.policy import amended_proposal, propose_remedy
+from complaints.policy import amended_proposal
+from complaints.remedies import Proposal, RemedyItem, RemedyKind
 from complaints.rules import CaseRules, load_rules
+from tests.policy_support import propose
 
 CONFIGURED: CaseRules = load_rules(Path(__file__).resolve().parents[1] / "config" / "complaints.toml")
 # The level boundaries above the per-complaint cap are still policy: test them uncapped.
@@ -44,7 +46,7 @@ FINDINGS = Findings(
     severity=3,
     financial_loss=Decimal("89.90"),
 )
-PROPOSAL = propose_remedy(FINDINGS, RULES, 1)  # 89.90 + 25.00 = 114.90, team_lead
+PROPOSAL = propose(FINDINGS, RULES)  # 89.90 + 25.00 = 114.90, team_lead
 
 COMPLAINT = ComplaintInput.model_validate(
     {
@@ -77,7 +79,15 @@ def case(stage: Stage, **changes: Any) -> CaseState:
 INVESTIGATING = case(Stage.INVESTIGATING)
 APPROVING = case(Stage.AWAITING_APPROVAL, approval_level="team_lead")
 APPROVING_100 = case(Stage.AWAITING_APPROVAL, proposal=amended_proposal(Decimal("100"), "r", RULES, 2))
-APPROVING_10001 = case(Stage.AWAITING_APPROVAL, proposal=amended_proposal(Decimal("10000.01"), "r", RULES, 2))
+# The policy never proposes more than the top limit now, but a case pinned to older code may hold one.
+OVER_EVERY_LIMIT = Proposal(
+    version=2,
+    items=[RemedyItem(kind=RemedyKind.ADJUSTED, amount=Decimal("10000.01"), reason="r")],
+    currency="GBP",
+    policy_version="2026-11-a/v1",
+    approval_level="director",
+)
+APPROVING_10001 = case(Stage.AWAITING_APPROVAL, proposal=OVER_EVERY_LIMIT)
 OFFERED = case(Stage.AWAITING_CUSTOMER, approved_by="tl-jordan")
 FULFILLING = case(Stage.FULFILLING)
 FOLLOWING_UP = case(Stage.FOLLOWING_UP, resolved_at=WINDOW_ENDS - timedelta(days=14), reopen_until=WINDOW_ENDS)

@@ -16,7 +16,7 @@ from activities import ComplaintActivities
 from activities.db import Base
 from complaints.case import CaseOutcome
 from complaints.payout import CustomerPaidQuery, PayoutRequest, payout_key
-from complaints.policy import RemedyItem
+from complaints.remedies import RemedyItem
 from complaints.settings import Settings
 
 

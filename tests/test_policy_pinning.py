@@ -32,9 +32,10 @@ async def rules_file(time_env: WorkflowEnvironment, tmp_path: Path, session_mail
         yield path
 
 
-def rewrite_as_v2(path: Path) -> None:
+def rewrite_with_more_goodwill(path: Path) -> None:
+    """The policy file as the business would change it: new figures under a new version."""
     text = path.read_text()
-    text = re.sub(r'^version = "v1"$', 'version = "v2"', text, count=1, flags=re.M)
+    text = re.sub(r'^version = "v2"$', 'version = "v3"', text, count=1, flags=re.M)
     text = text.replace("goodwill_by_severity = [0, 10, 25, 50, 100]", "goodwill_by_severity = [0, 20, 40, 80, 150]")
     path.write_text(text)
 
@@ -46,7 +47,7 @@ async def test_a_running_case_keeps_its_policy_when_the_file_changes(
     before = await start_case(client, task_queue=TASK_QUEUE)
     await reach(before, Stage.INVESTIGATING)
 
-    rewrite_as_v2(rules_file)
+    rewrite_with_more_goodwill(rules_file)
     after = await start_case(client, task_queue=TASK_QUEUE)
     await reach(after, Stage.INVESTIGATING)
 
@@ -56,8 +57,8 @@ async def test_a_running_case_keeps_its_policy_when_the_file_changes(
     new = await reach(after, Stage.AWAITING_APPROVAL)
 
     assert old.proposal is not None and new.proposal is not None
-    assert old.proposal.policy_version.endswith("/v1") and old.proposal.total == Decimal("114.90")
-    assert new.proposal.policy_version.endswith("/v2") and new.proposal.total == Decimal("129.90")
+    assert old.proposal.policy_version.endswith("/v2") and old.proposal.total == Decimal("114.90")
+    assert new.proposal.policy_version.endswith("/v3") and new.proposal.total == Decimal("129.90")
     # End them properly: terminating while an activity runs leaves the time-skipping
     # server's clock locked for the rest of the session.
     for handle in (before, after):

@@ -127,7 +127,7 @@ def test_staff_member_unknown_is_none(staff_id: str) -> None:
 
 def test_loaded_file_matches_its_parsed_dict() -> None:
     assert CaseRules.model_validate(raw_config()) == RULES
-    assert RULES.version == "2026-11-a"
+    assert RULES.version == "2026-11-b"
     assert set(RULES.routing) == set(Category)
     assert RULES.routing[Category.OTHER].escalate_to == "mgr-dana"
     assert RULES.compensation.goodwill_by_severity == (D("0"), D("10"), D("25"), D("50"), D("100"))

@@ -23,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from complaints.messages import CaseBrief, MessageKind, MessageReceipt, MessageRequest, Recipient
     from complaints.payout import CustomerPaid, CustomerPaidQuery, PayoutReceipt, PayoutRequest, payout_key
     from complaints.rules import StaffMember
+    from complaints.standing import ROLLING_YEAR, CustomerStanding, StandingQuery, month_start
 
 MESSAGE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=5))
 # Money and records must never be given up on: retry until it works, however long.
@@ -38,6 +39,7 @@ class CaseIO:
 
     _state: CaseState | None = None
     _published: dict[str, object]
+    _sending_progress_update: bool
 
     @property
     def state(self) -> CaseState:
@@ -141,6 +143,7 @@ class CaseIO:
             complaint_id=self.state.complaint.id,
             workflow_id=info.workflow_id,
             customer_id=self.state.complaint.customer.id,
+            category=self.state.complaint.category,
             amount=amount_due,
             currency=proposal.currency,
             items=proposal.items,
@@ -172,6 +175,26 @@ class CaseIO:
             summary="read what the customer was paid in the last 12 months",
         )
         return paid.amount
+
+    async def _read_customer_standing(self) -> CustomerStanding:
+        now, complaint = workflow.now(), self.state.complaint
+        query = StandingQuery(
+            customer_id=complaint.customer.id,
+            category=complaint.category,
+            currency=self.state.rules.compensation.currency,
+            year_since=now - ROLLING_YEAR,
+            month_since=month_start(now),
+            exclude_workflow_id=workflow.info().workflow_id,
+        )
+        standing: CustomerStanding = await workflow.execute_activity(
+            "read_customer_standing",
+            query,
+            result_type=CustomerStanding,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=DURABLE_RETRY,
+            summary="read the customer's payouts and complaints of the last 12 months, and this month's budget",
+        )
+        return standing
 
     async def _record_outcome(self, outcome: CaseOutcome) -> None:
         await workflow.execute_activity(

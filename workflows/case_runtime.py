@@ -19,6 +19,9 @@ with workflow.unsafe.imports_passed_through():
     from complaints.case import ComplaintWorkflowInput, Stage
     from complaints.messages import MessageKind
 
+# Cases from before this patch may have closed or continued as new mid-send; they replay so.
+FINISH_SENDING_PATCH = "finish-progress-update-before-leaving"
+
 # Stages in which the customer hears from us every few days even without news.
 _PROGRESS_STAGES = (Stage.INVESTIGATING, Stage.PROPOSING, Stage.AWAITING_APPROVAL, Stage.FULFILLING)
 
@@ -44,9 +47,13 @@ class CaseRuntime(CaseActions):
             next_update = last + every
             if workflow.now() >= next_update:
                 waiting, due = self.waiting_for()
-                await self._tell_customer(
-                    MessageKind.PROGRESS_UPDATE, next_step=f"we are waiting for {waiting}", due=due
-                )
+                self._sending_progress_update = True
+                try:
+                    await self._tell_customer(
+                        MessageKind.PROGRESS_UPDATE, next_step=f"we are waiting for {waiting}", due=due
+                    )
+                finally:
+                    self._sending_progress_update = False
                 if state.last_customer_update_at == last:  # delivery failed: try again next period
                     state.last_customer_update_at = workflow.now()
                 continue
@@ -90,9 +97,16 @@ class CaseRuntime(CaseActions):
         limit = self.state.rules.continue_as_new_after_events
         return info.is_continue_as_new_suggested() or info.get_current_history_length() >= limit
 
+    async def _stop_progress_updates(self, progress_updates: asyncio.Task[None]) -> None:
+        """Let a progress update being sent finish, then stop them: a run that closes or
+        continues as new with the send in flight would abandon it half-way."""
+        if self._sending_progress_update and workflow.patched(FINISH_SENDING_PATCH):
+            await workflow.wait_condition(lambda: not self._sending_progress_update)
+        progress_updates.cancel()
+
     async def _continue_as_new(self, progress_updates: asyncio.Task[None]) -> None:
         await workflow.wait_condition(workflow.all_handlers_finished)
-        progress_updates.cancel()
+        await self._stop_progress_updates(progress_updates)
         self.state.continued_as_new += 1
         self._record("continued as new", f"history reached {workflow.info().get_current_history_length()} events")
         workflow.continue_as_new(ComplaintWorkflowInput(complaint=self.state.complaint, carried=self.state))

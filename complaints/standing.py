@@ -1,0 +1,37 @@
+"""The customer's standing with us when a remedy is proposed, read from the ledger and outcomes.
+
+One activity reads it all (what they were paid in the last 12 months, how often they had to
+complain, what this category has spent this month), so the proposal is a pure function of
+the findings, the case and this record, and replays the same from history.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from pydantic import BaseModel
+
+from complaints.intake import Category
+
+ROLLING_YEAR = timedelta(days=365)
+
+
+class StandingQuery(BaseModel):
+    customer_id: str
+    category: Category
+    currency: str
+    year_since: datetime  # the rolling 12 months start here
+    month_since: datetime  # the budget month (UTC) starts here
+    exclude_workflow_id: str  # this case: its own payouts are a top-up, not "earlier"
+
+
+class CustomerStanding(BaseModel):
+    paid_last_12_months: Decimal = Decimal("0")
+    earlier_complaints: int = 0  # closed (not withdrawn) complaints in the last 12 months
+    category_spent_this_month: Decimal = Decimal("0")
+
+
+def month_start(moment: datetime) -> datetime:
+    """The first instant of the moment's calendar month, in the moment's own time zone (UTC here)."""
+    return moment.replace(day=1, hour=0, minute=0, second=0, microsecond=0)

@@ -1,0 +1,126 @@
+"""The approval queue behind `complaints admin pending`: which complaints wait for a
+decision, read from search attributes (one visibility query, no history scanning)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from pydantic import BaseModel
+from temporalio.client import WorkflowExecution
+
+from complaints.case import Stage
+from complaints.rules import CaseRules
+from complaints.search_attributes import (
+    ASSIGNED_TO,
+    AWAITING_APPROVAL_LEVEL,
+    COMPENSATION_AMOUNT,
+    COMPLAINT_CATEGORY,
+    COMPLAINT_PRIORITY,
+    COMPLAINT_STAGE,
+    NEXT_DEADLINE,
+)
+from starter._cli_common import ExitCode, fail
+from starter.client import WORKFLOW_TYPE, complaint_id_of
+
+
+def quote(value: str) -> str:
+    """A string literal for a visibility query."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+class PendingApproval(BaseModel):
+    """One row of `admin pending`, read from the execution's search attributes only."""
+
+    complaint_id: str
+    workflow_id: str
+    amount: Decimal | None
+    level: str
+    owner: str
+    priority: str
+    category: str
+    received_at: datetime | None
+    age: str
+    due: datetime | None
+    overdue: bool
+
+
+def pending_query(levels: Sequence[str] | None = None) -> str:
+    """Visibility query for complaints waiting for a decision, optionally at these levels only."""
+    clauses = [
+        f"WorkflowType = {quote(WORKFLOW_TYPE)}",
+        "ExecutionStatus = 'Running'",
+        f"{COMPLAINT_STAGE.name} = {quote(Stage.AWAITING_APPROVAL.value)}",
+    ]
+    if levels is not None:
+        if len(levels) == 1:
+            clauses.append(f"{AWAITING_APPROVAL_LEVEL.name} = {quote(levels[0])}")
+        else:
+            clauses.append(f"{AWAITING_APPROVAL_LEVEL.name} IN ({', '.join(quote(level) for level in levels)})")
+    return " AND ".join(clauses)
+
+
+def pending_levels(rules: CaseRules, *, mine: str | None, level: str | None) -> list[str] | None:
+    """The approval levels to list (None: all), or exit 2 naming the option that is wrong."""
+    role_names = [role.name for role in sorted(rules.roles, key=lambda r: r.approval_limit)]
+    levels: list[str] | None = None
+    if level is not None:
+        if level not in role_names:
+            fail(
+                ExitCode.INVALID,
+                f"invalid input: --level: unknown role {level!r}; the roles are: {', '.join(role_names)}",
+            )
+        levels = [level]
+    if mine is not None:
+        member = rules.staff_member(mine)
+        if member is None:
+            known = ", ".join(m.id for m in rules.staff)
+            fail(ExitCode.INVALID, f"invalid input: --mine: unknown staff id {mine!r}; the staff are: {known}")
+        limit = rules.approval_limit(member.id)  # as the workflow checks it (CaseRules.approval_limit)
+        allowed = [role.name for role in rules.roles if role.approval_limit <= limit]
+        levels = [name for name in role_names if name in allowed and (levels is None or name in levels)]
+    return levels
+
+
+def humanise_age(age: timedelta) -> str:
+    """`45m`, `2h 05m`, `3d 4h`."""
+    minutes = max(int(age.total_seconds()), 0) // 60
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    return f"{minutes}m"
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def pending_row(execution: WorkflowExecution, now: datetime) -> PendingApproval:
+    attributes = execution.typed_search_attributes
+    amount = attributes.get(COMPENSATION_AMOUNT)
+    received = _utc(execution.start_time)
+    due = _utc(attributes.get(NEXT_DEADLINE))
+    return PendingApproval(
+        complaint_id=complaint_id_of(execution.id),
+        workflow_id=execution.id,
+        amount=None if amount is None else Decimal(str(amount)).quantize(Decimal("0.01"), ROUND_HALF_UP),
+        level=attributes.get(AWAITING_APPROVAL_LEVEL) or "",
+        owner=attributes.get(ASSIGNED_TO) or "",
+        priority=attributes.get(COMPLAINT_PRIORITY) or "",
+        category=attributes.get(COMPLAINT_CATEGORY) or "",
+        received_at=received,
+        age=humanise_age(now - received) if received else "",
+        due=due,
+        overdue=due is not None and due < now,
+    )
+
+
+def sort_by_due(rows: list[PendingApproval]) -> list[PendingApproval]:
+    """Soonest due first; no due time last."""
+    return sorted(rows, key=lambda r: (r.due is None, r.due or datetime.min.replace(tzinfo=UTC), r.complaint_id))
