@@ -10,14 +10,17 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Column, MetaData, Table
 from temporalio.testing import ActivityEnvironment
 
 from activities import ComplaintActivities
-from activities.db import Base
+from activities.db import Base, PayoutRow
 from complaints.case import CaseOutcome
+from complaints.intake import Category
 from complaints.payout import CustomerPaidQuery, PayoutRequest, payout_key
 from complaints.remedies import RemedyItem
 from complaints.settings import Settings
+from complaints.standing import CustomerStanding, StandingQuery
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -129,3 +132,78 @@ async def test_paid_to_customer_sums_the_rolling_window(store: ComplaintActiviti
     assert await store.ledger.paid_to_customer("someone-else", since, "GBP") == Decimal("0.00")
     receipt = await store.customer_paid_since(CustomerPaidQuery(customer_id="cust-77", currency="GBP", since=since))
     assert receipt.amount == Decimal("140.50")
+
+
+def billing_payout(workflow_id: str, amount: str, customer_id: str = "cust-77") -> PayoutRequest:
+    return payout(workflow_id, amount=amount).model_copy(
+        update={"category": Category.BILLING, "customer_id": customer_id}
+    )
+
+
+async def test_customer_standing_reads_payouts_complaints_and_the_category_month(store: ComplaintActivities) -> None:
+    now = datetime.now(UTC)
+    month_began = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    ledger = store.ledger
+    await ledger.record(billing_payout("complaint-B-1", "100.00"), paid_at=month_began)
+    await ledger.record(billing_payout("complaint-B-2", "40.00", customer_id="someone-else"), paid_at=now)
+    await ledger.record(billing_payout("complaint-B-3", "7.00"), paid_at=month_began - timedelta(seconds=1))
+    await ledger.record(billing_payout("complaint-THIS", "500.00"), paid_at=now)  # the asking case: not counted
+    delivery = payout("complaint-D-1", amount="60.00").model_copy(update={"category": Category.DELIVERY})
+    await ledger.record(delivery, paid_at=now)
+    await store.outcomes.record(outcome().model_copy(update={"closed_at": now - timedelta(days=30)}))
+    withdrawn = {"workflow_id": "complaint-W-1", "outcome": "withdrawn", "closed_at": now - timedelta(days=5)}
+    await store.outcomes.record(outcome().model_copy(update=withdrawn))
+    old = {"workflow_id": "complaint-O-1", "closed_at": now - timedelta(days=400)}
+    await store.outcomes.record(outcome().model_copy(update=old))
+
+    query = StandingQuery(
+        customer_id="cust-77",
+        category=Category.BILLING,
+        currency="GBP",
+        year_since=now - timedelta(days=365),
+        month_since=month_began,
+        exclude_workflow_id="complaint-THIS",
+    )
+    standing = await ActivityEnvironment().run(store.read_customer_standing, query)
+
+    assert standing == CustomerStanding(
+        paid_last_12_months=Decimal("167.00"),  # 100 + 7 + 60 delivery, not 500 (this case) nor someone else's
+        earlier_complaints=1,  # not the withdrawn one, not the one over a year ago
+        category_spent_this_month=Decimal("140.00"),  # billing since the 1st, anyone's, but not this case's
+    )
+
+
+async def test_an_old_ledger_without_the_category_column_is_upgraded_in_place(
+    store: ComplaintActivities,
+) -> None:
+    async with store.engine.begin() as conn:
+        await conn.run_sync(lambda sync: PayoutRow.__table__.drop(sync))  # type: ignore[attr-defined]
+        old_columns = [  # the table as first shipped: everything but the category column
+            Column(c.name, c.type, primary_key=c.primary_key, unique=c.unique, nullable=c.nullable)
+            for c in PayoutRow.__table__.columns
+            if c.name != "category"
+        ]
+        old_table = Table("payouts", MetaData(), *old_columns)
+        await conn.run_sync(old_table.create)
+        await conn.execute(old_table.insert().values(**LEGACY_ROW))
+
+    await store.prepare()  # what a worker does on start
+
+    await store.ledger.record(billing_payout("complaint-NEW-1", "12.50"), paid_at=datetime.now(UTC))
+    since = datetime.now(UTC) - timedelta(days=1)
+    assert await store.ledger.spent_in_category("billing", since, "GBP") == Decimal("12.50")  # the old row has none
+    assert await store.ledger.paid_to_customer("cust-77", since, "GBP") == Decimal("42.50")  # both rows
+
+
+LEGACY_ROW = {
+    "idempotency_key": "complaint-OLD-1:proposal-1",
+    "complaint_id": "OLD-1",
+    "workflow_id": "complaint-OLD-1",
+    "customer_id": "cust-77",
+    "amount": Decimal("30.00"),
+    "currency": "GBP",
+    "items": [],
+    "approved_by": "auto",
+    "policy_version": "2026-11-a/v1",
+    "created_at": datetime.now(UTC),
+}
