@@ -67,6 +67,7 @@ class CaseBrief(BaseModel):
     department: str
     stage: str
     customer_timezone: str = "UTC"  # IANA name; customer messages show times in it
+    customer_language: str = "en"  # the HTML part says so (lang); wording per language is for later
 
 
 class MessageRequest(BaseModel):

@@ -1,10 +1,11 @@
 """Rendering of every message the workflow sends: one Jinja2 template per MessageKind.
 
 Pure code (no I/O beyond reading the template files), so the activity stays thin and the
-wording can be tested on its own. Each template defines `{% block subject %}` and
-`{% block body %}`; they are rendered separately so an HTML part (`<kind>.html.j2`, same
-blocks) can be added later without touching the callers. `StrictUndefined` makes a missing
-variable an error: a customer must never receive a literal "{{ name }}".
+wording can be tested on its own. Each `<kind>.txt.j2` defines `{% block subject %}` and
+`{% block body %}`: the wording, in one place. The HTML part is `_message.html.j2` (or a
+kind's own `<kind>.html.j2`) laid over the blocks of that text, so the two parts always say
+the same. `StrictUndefined` makes a missing variable an error: a customer must never
+receive a literal "{{ name }}".
 """
 
 from __future__ import annotations
@@ -51,10 +52,22 @@ NEEDS_PROPOSAL: frozenset[MessageKind] = frozenset(
 _CURRENCY_SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
 
 
+HTML_LAYOUT = "_message.html.j2"
+
+
 class RenderedMessage(BaseModel):
     subject: str
     text: str
-    html: str | None = None  # reserved for the HTML part
+    html: str | None = None
+
+
+class TextBlock(BaseModel):
+    """One paragraph of the text part, as the HTML layout lays it out."""
+
+    kind: str  # paragraph | quote | list
+    lines: list[str]  # a list's items
+    lead: list[str] = []  # a list's heading lines
+    after: list[str] = []  # a list's closing lines (its total)
 
 
 def is_customer_kind(kind: MessageKind) -> bool:
@@ -190,8 +203,52 @@ def render_template(template: Template, request: MessageRequest) -> RenderedMess
     return RenderedMessage(subject=subject, text=text)
 
 
+def text_blocks(text: str) -> list[TextBlock]:
+    """Paragraphs of a rendered text part: indented quotes, `- ` lists, plain paragraphs."""
+    blocks: list[TextBlock] = []
+    for chunk in re.split(r"\n\s*\n", text.strip("\n")):
+        lines = chunk.splitlines()
+        if not lines:
+            continue
+        if all(line.startswith("    ") for line in lines):
+            paragraph = " ".join(line.strip() for line in lines)
+            if blocks and blocks[-1].kind == "quote":  # a quote of several paragraphs
+                blocks[-1].lines.append(paragraph)
+            else:
+                blocks.append(TextBlock(kind="quote", lines=[paragraph]))
+        elif any(line.lstrip().startswith("- ") for line in lines):
+            blocks.append(_list_block(lines))
+        else:
+            blocks.append(TextBlock(kind="paragraph", lines=[line.strip() for line in lines]))
+    return blocks
+
+
+def _list_block(lines: list[str]) -> TextBlock:
+    """Heading lines, `- ` items (wrapped lines indented under them), then closing lines."""
+    block = TextBlock(kind="list", lines=[])
+    for line in lines:
+        stripped = line.strip()
+        if stripped.startswith("- "):
+            block.lines.append(stripped[2:])
+        elif block.lines and line.startswith("    ") and not block.after:
+            block.lines[-1] += " " + stripped
+        elif block.lines:
+            block.after.append(stripped)
+        else:
+            block.lead.append(stripped)
+    return block
+
+
+def render_html(rendered: RenderedMessage, request: MessageRequest, env: Environment) -> str:
+    names = [template_name(request.kind, "html"), HTML_LAYOUT]
+    template = env.select_template(names)
+    context = template_context(request)
+    language = request.case.customer_language if is_customer_kind(request.kind) else "en"
+    return template.render(**context, subject=rendered.subject, blocks=text_blocks(rendered.text), language=language)
+
+
 def render_message(request: MessageRequest, env: Environment | None = None) -> RenderedMessage:
-    """Subject and text of the message `request.kind` for this request.
+    """Subject, text and HTML of the message `request.kind` for this request.
 
     Raises jinja2.UndefinedError when a template uses a variable that is not there, and
     jinja2.TemplateNotFound when a kind has no template.
@@ -199,4 +256,5 @@ def render_message(request: MessageRequest, env: Environment | None = None) -> R
     if request.kind in NEEDS_PROPOSAL and request.proposal is None:
         raise ValueError(f"a {request.kind.value} message needs the proposal")
     env = env or environment()
-    return render_template(env.get_template(template_name(request.kind)), request)
+    rendered = render_template(env.get_template(template_name(request.kind)), request)
+    return rendered.model_copy(update={"html": render_html(rendered, request, env)})

@@ -36,6 +36,7 @@ from complaints.settings import Settings
 from starter._cli_common import EXIT_CODES_HELP, ExitCode, error, fail, run
 from starter.admin import admin
 from starter.client import StartResult, start_complaints
+from starter.mail import mail
 
 app = typer.Typer(
     help=f"Complaintflow: every customer complaint as one durable Temporal workflow.\n\n{EXIT_CODES_HELP}",
@@ -44,6 +45,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(admin, name="admin")
+app.add_typer(mail, name="mail")
 
 
 def ui_link(settings: Settings, namespace: str, workflow_id: str) -> str:

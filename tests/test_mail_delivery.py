@@ -49,9 +49,14 @@ async def test_message_is_delivered_with_headers(
     assert mail["To"] == "Amelia Okafor <amelia.okafor@example.com>"
     assert mail["From"] == "Complaintflow Customer Care <care@complaintflow.example>"
     assert "ACME-1042" in mail["Subject"] and "sorry" in mail["Subject"].lower()
-    body = mail.get_content()
+    assert mail.get_content_type() == "multipart/alternative"  # text for every client, HTML for most
+    text_part, html_part = mail.get_body(("plain",)), mail.get_body(("html",))
+    assert text_part is not None and html_part is not None
+    body = text_part.get_content()
     assert body.startswith("Dear Amelia Okafor,")
     assert "Priya Shah" in body and "+44 20 7946 0123" in body
+    html = html_part.get_content()
+    assert html.startswith("<!DOCTYPE html>") and "Dear Amelia Okafor," in html and "+44 20 7946 0123" in html
 
     entry = await sqlite_activities.outbox.get(request.idempotency_key)
     assert entry is not None

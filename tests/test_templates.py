@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import jinja2
 import pytest
+from markupsafe import escape
 
 from complaints.messages import CaseBrief, MessageKind, MessageRequest, Recipient
 from complaints.templates import (
@@ -63,6 +64,40 @@ def test_kind_renders_completely(kind: MessageKind, make_message: MakeRequest) -
         assert "Amelia Okafor" in text  # the customer is named in every staff message
     if note:
         assert note in flat(text)
+
+    html = rendered.html
+    assert html is not None and html.startswith("<!DOCTYPE html>") and html.rstrip().endswith("</html>")
+    for leak in ("{{", "}}", "{%", "%}", "{#"):
+        assert leak not in html, leak
+    assert f"<title>{escape(rendered.subject)}</title>" in html
+    assert "ACME-1042" in html and "Priya Shah" in html and "priya.shah@complaintflow.example" in html
+    assert ("Dear Amelia Okafor," if kind in CUSTOMER_KINDS else "Hello Logistics,") in html
+    if note:
+        assert escape(note) in flat(html)
+
+
+def test_the_html_part_says_what_the_text_says(make_message: MakeRequest) -> None:
+    rendered = render_message(make_message(MessageKind.OFFER))
+    html = rendered.html
+    assert html is not None
+    assert '<html lang="en">' in html
+    remedies = ["£180.00: Refund of the two days' pay you lost.", "£50.00: A goodwill payment for the trouble caused."]
+    for item in remedies:  # every remedy line of the text is a list item of the HTML
+        assert f'<li style="margin:4px 0;">{escape(item)}</li>' in html
+    assert "<strong>Total: £230.00</strong>" in html
+    assert "<strong>How to let me know</strong>" in html
+    # an item wrapped over two lines in the text is one item in the HTML
+    assert "decline and tell me why; I will take your reasons back to the team and look at it again.</li>" in html
+
+
+def test_the_customers_words_are_quoted_and_escaped_in_html(make_message: MakeRequest) -> None:
+    request = make_message(MessageKind.ACKNOWLEDGEMENT)
+    words = "The parcel <b>never</b> came & nobody called."
+    request = request.model_copy(update={"case": request.case.model_copy(update={"description": words})})
+    html = render_message(request).html
+    assert html is not None
+    assert "The parcel &lt;b&gt;never&lt;/b&gt; came &amp; nobody called." in html
+    assert "<b>never</b>" not in html
 
 
 @pytest.mark.parametrize(

@@ -74,6 +74,7 @@ class CaseIO:
             customer_name=complaint.customer.name,
             customer_email=complaint.customer.email,
             customer_timezone=complaint.customer.timezone,
+            customer_language=complaint.customer.language,
             category=complaint.category.value,
             priority=complaint.priority.value,
             description=complaint.description,
