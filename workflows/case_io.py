@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
@@ -17,6 +17,7 @@ from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     import email_validator  # noqa: F401  (pydantic imports it lazily to check EmailStr)
+    from pydantic import BaseModel
 
     from complaints import search_attributes as sa
     from complaints.case import CaseOutcome, CaseState, Stage, TimelineEvent
@@ -28,6 +29,9 @@ with workflow.unsafe.imports_passed_through():
 MESSAGE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=5))
 # Money and records must never be given up on: retry until it works, however long.
 DURABLE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=2))
+
+
+R = TypeVar("R", bound=BaseModel)
 
 
 def when(moment: datetime | None) -> str:
@@ -161,21 +165,26 @@ class CaseIO:
         )
         return receipt
 
+    async def _read(self, activity: str, query: BaseModel, result_type: type[R], summary: str) -> R:
+        """A read-only ledger activity: quick, safe to retry for as long as the database is down."""
+        result: R = await workflow.execute_activity(
+            activity,
+            query,
+            result_type=result_type,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=DURABLE_RETRY,
+            summary=summary,
+        )
+        return result
+
     async def _customer_paid_in_last_year(self) -> Decimal:
         query = CustomerPaidQuery(
             customer_id=self.state.complaint.customer.id,
             currency=self.state.rules.compensation.currency,
             since=workflow.now() - timedelta(days=365),
         )
-        paid: CustomerPaid = await workflow.execute_activity(
-            "customer_paid_since",
-            query,
-            result_type=CustomerPaid,
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=DURABLE_RETRY,
-            summary="read what the customer was paid in the last 12 months",
-        )
-        return paid.amount
+        summary = "read what the customer was paid in the last 12 months"
+        return (await self._read("customer_paid_since", query, CustomerPaid, summary)).amount
 
     async def _read_customer_standing(self) -> CustomerStanding:
         now, complaint = workflow.now(), self.state.complaint
@@ -187,15 +196,8 @@ class CaseIO:
             month_since=month_start(now),
             exclude_workflow_id=workflow.info().workflow_id,
         )
-        standing: CustomerStanding = await workflow.execute_activity(
-            "read_customer_standing",
-            query,
-            result_type=CustomerStanding,
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=DURABLE_RETRY,
-            summary="read the customer's payouts and complaints of the last 12 months, and this month's budget",
-        )
-        return standing
+        summary = "read the customer's payouts and complaints of the last 12 months, and this month's budget"
+        return await self._read("read_customer_standing", query, CustomerStanding, summary)
 
     async def _record_outcome(self, outcome: CaseOutcome) -> None:
         await workflow.execute_activity(
