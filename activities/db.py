@@ -128,9 +128,9 @@ async def create_tables(engine: AsyncEngine) -> None:
 
 
 def _add_missing_columns(conn: Connection) -> None:
+    schema = conn.get_execution_options().get("schema_translate_map", {}).get(None)
     for table_name, columns in ADDED_COLUMNS.items():
         table = Base.metadata.tables[table_name]
-        schema = conn.get_execution_options().get("schema_translate_map", {}).get(None)
         present = {column["name"] for column in inspect(conn).get_columns(table_name, schema=schema)}
         for name in columns:
             if name not in present:

@@ -10,9 +10,7 @@ import json
 import os
 import sys
 from dataclasses import dataclass
-from email import policy
 from email.message import EmailMessage
-from email.parser import BytesParser
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Annotated
@@ -24,6 +22,7 @@ from rich.table import Table
 from complaints.intake import workflow_id_for
 from complaints.settings import Settings
 from starter._cli_common import ExitCode, fail
+from starter.mailsink import read_mail, stored_mail_files
 
 mail = typer.Typer(help="The mail the local sink received (.data/mail/), readably.", no_args_is_help=True)
 console = Console(width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else 160)
@@ -66,16 +65,8 @@ class StoredMail:
 
 
 def stored_mail(mail_dir: Path) -> list[StoredMail]:
-    """Every .eml file, oldest first (the sink names files by the time they arrived)."""
-    paths = sorted(mail_dir.glob("*.eml")) if mail_dir.is_dir() else []
-    parser = BytesParser(policy=policy.default)
-    messages: list[StoredMail] = []
-    for number, path in enumerate(paths, start=1):
-        with path.open("rb") as handle:
-            message = parser.parse(handle)
-        assert isinstance(message, EmailMessage)
-        messages.append(StoredMail(number, path, message))
-    return messages
+    """Every message the sink stored, oldest first."""
+    return [StoredMail(n, path, read_mail(path)) for n, path in enumerate(stored_mail_files(mail_dir), start=1)]
 
 
 def _matches(item: StoredMail, reference: str | None, kind: str | None) -> bool:

@@ -17,6 +17,8 @@ import signal
 import socket
 import threading
 from datetime import UTC, datetime
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from email.parser import BytesHeaderParser
 from pathlib import Path
 from types import FrameType
@@ -107,13 +109,25 @@ class MailSink:
 
     def messages(self) -> list[Path]:
         """The stored .eml files, oldest first."""
-        return sorted(self.directory.glob("*.eml"))
+        return stored_mail_files(self.directory)
 
     def __enter__(self) -> MailSink:
         return self.start()
 
     def __exit__(self, *_: object) -> None:
         self.stop()
+
+
+def stored_mail_files(directory: Path) -> list[Path]:
+    """The .eml files a sink stored in `directory`, oldest first (named by arrival time)."""
+    return sorted(directory.glob("*.eml"))
+
+
+def read_mail(path: Path) -> EmailMessage:
+    """One stored message, parsed with the modern email API (parts, decoded headers)."""
+    message = message_from_bytes(path.read_bytes(), policy=policy.default)
+    assert isinstance(message, EmailMessage)
+    return message
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from decimal import Decimal
-from email import message_from_bytes
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ from complaints.actions import Approval, Findings, OfferAnswer, OfferResponse
 from complaints.case import CaseOutcome, CaseStatus, ComplaintWorkflowInput, Stage
 from complaints.intake import ComplaintInput
 from complaints.payout import PayoutReceipt, PayoutRequest
+from starter.mailsink import read_mail, stored_mail_files
 from workflows import ComplaintWorkflow
 
 TASK_QUEUE = "complaints-test"
@@ -111,8 +111,8 @@ async def to_follow_up(handle: Handle) -> CaseStatus:
 def mail_kinds(mail_dir: Path, reference: str) -> list[str]:
     """The kinds of message the sink received for one complaint, in the order received."""
     kinds = []
-    for path in sorted(mail_dir.glob("*.eml")):
-        message = message_from_bytes(path.read_bytes())
+    for path in stored_mail_files(mail_dir):
+        message = read_mail(path)
         if message["X-Complaintflow-Reference"] == reference:
             kinds.append(str(message["X-Complaintflow-Kind"]))
     return kinds

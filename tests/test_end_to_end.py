@@ -20,7 +20,6 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import parseaddr
 from pathlib import Path
@@ -29,7 +28,7 @@ from typing import Any
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from starter.mailsink import MailSink, free_port
+from starter.mailsink import MailSink, free_port, read_mail, stored_mail_files
 from tests.support import clean_environment, run_cli
 
 pytestmark = pytest.mark.devserver
@@ -155,9 +154,8 @@ def start_worker(system: System, data_dir: Path, sink: MailSink, rules: Path) ->
 def messages_about(mail_dir: Path, complaint_id: str) -> list[EmailMessage]:
     """The mail the sink received for one complaint, in the order received."""
     found = []
-    for path in sorted(mail_dir.glob("*.eml")):
-        message = message_from_bytes(path.read_bytes(), policy=policy.default)
-        assert isinstance(message, EmailMessage)
+    for path in stored_mail_files(mail_dir):
+        message = read_mail(path)
         if message["X-Complaintflow-Reference"] == complaint_id:
             found.append(message)
     return found

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,19 +13,13 @@ from temporalio.testing import ActivityEnvironment
 
 from activities import ComplaintActivities
 from complaints.messages import MessageKind
-from starter.mailsink import MailSink, free_port
+from starter.mailsink import MailSink, free_port, read_mail
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from complaints.settings import Settings
     from tests.fixtures_activities import MakeRequest
-
-
-def read_eml(path: Path) -> EmailMessage:
-    parsed = message_from_bytes(path.read_bytes(), policy=policy.default)
-    assert isinstance(parsed, EmailMessage)
-    return parsed
 
 
 async def test_message_is_delivered_with_headers(
@@ -41,7 +33,7 @@ async def test_message_is_delivered_with_headers(
     assert not receipt.already_sent
     [path] = fresh_sink.messages()
     assert "-acknowledgement-" in path.name
-    mail = read_eml(path)
+    mail = read_mail(path)
     assert mail["Message-ID"] == receipt.message_id
     assert mail["X-Complaintflow-Kind"] == "acknowledgement"
     assert mail["X-Complaintflow-Reference"] == "ACME-1042"
