@@ -9,7 +9,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field
 
 from complaints.intake import Money, NonEmptyText
 
@@ -150,3 +150,23 @@ class Withdrawal(_Action):
 class Reopen(_Action):
     reason: NonEmptyText
     recorded_by: str = "customer"
+
+
+class CustomerMessage(_Action):
+    """Something the customer sent on a running case (new information, a reply to a question).
+
+    Delivered as the `add_customer_message` update. `message_id` is the inbound system's id
+    for it: the same id twice is recorded once, so a retried delivery is harmless.
+    """
+
+    text: NonEmptyText
+    channel: str = "email"
+    message_id: str | None = None
+    received_at: AwareDatetime | None = None
+
+
+class ContactCorrection(_Action):
+    """A corrected e-mail address after mail to the customer was refused for good."""
+
+    email: EmailStr
+    by: NonEmptyText
