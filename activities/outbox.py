@@ -16,7 +16,7 @@ from sqlalchemy.sql.schema import Table
 
 from activities.db import OutboxRow, as_utc, insert_or_ignore, utcnow
 
-_outbox = cast(Table, OutboxRow.__table__)
+OUTBOX = _outbox = cast(Table, OutboxRow.__table__)
 
 MESSAGE_ID_DOMAIN = "complaintflow.local"
 
