@@ -11,7 +11,7 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, model_validator
 
-from complaints.intake import ContactChannel, Money, NonEmptyText
+from complaints.intake import ContactChannel, Money, NonEmptyText, Priority
 
 
 class _Action(BaseModel):
@@ -186,3 +186,11 @@ class InformationRequest(_Action):
 
     by: NonEmptyText
     questions: NonEmptyText
+
+
+class PriorityRaise(_Action):
+    """A higher priority than the case has: its clocks take the shorter targets at once."""
+
+    priority: Priority
+    by: NonEmptyText
+    reason: NonEmptyText

@@ -13,10 +13,12 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from complaints.actions import Feedback, Findings, InformationRequest, OfferResponse, PayoutResolution, Withdrawal
-from complaints.intake import ComplaintInput, ContactChannel
+from complaints.intake import ComplaintInput, ContactChannel, Priority
 from complaints.payout import PayoutReceipt
+from complaints.regulatory import RegulatoryDeadline
 from complaints.remedies import Proposal
 from complaints.rules import CaseRules
+from complaints.sla import ClockReport, SlaClock
 
 
 class Stage(StrEnum):
@@ -99,6 +101,16 @@ class CaseState(BaseModel):
     # what the customer sent us, and what we asked them for
     information_request: InformationRequest | None = None
     inbound_message_ids: list[str] = Field(default_factory=list)
+    # SLA clocks and regulatory deadlines (cases from before them have sla_enabled False)
+    sla_enabled: bool = False
+    priority: Priority | None = None  # raised since intake; None: the intake priority
+    clocks: list[SlaClock] = Field(default_factory=list)
+    regulatory_deadlines: list[RegulatoryDeadline] = Field(default_factory=list)
+    sla_breached: bool = False
+
+    @property
+    def current_priority(self) -> Priority:
+        return self.priority or self.complaint.priority
 
     @property
     def paid_total(self) -> Decimal:
@@ -135,6 +147,10 @@ class CaseStatus(BaseModel):
     received_at: datetime
     closed_at: datetime | None
     continued_as_new: int
+    clocks: list[ClockReport] = []
+    regulatory_deadlines: list[RegulatoryDeadline] = []
+    sla_breached: bool = False
+    next_deadline: datetime | None = None
 
 
 class CaseOutcome(BaseModel):

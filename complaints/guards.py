@@ -22,6 +22,7 @@ from complaints.actions import (
     OfferAnswer,
     OfferResponse,
     PayoutResolution,
+    PriorityRaise,
     Reassignment,
     Rejection,
     Reopen,
@@ -177,3 +178,14 @@ def check_contact_correction(state: CaseState, correction: ContactCorrection) ->
     current = state.contact_email or state.complaint.customer.email
     if correction.email is not None and state.contact_problem is not None and correction.email == current:
         raise Refused(f"email: {current} is the address that was refused; give a corrected one")
+
+
+_URGENCY = ("low", "normal", "high", "urgent")
+
+
+def check_priority_raise(state: CaseState, change: PriorityRaise) -> None:
+    _require_open(state, "raise the priority")
+    _require_staff(state, change.by, "by")
+    current = state.current_priority
+    if _URGENCY.index(change.priority.value) <= _URGENCY.index(current.value):
+        raise Refused(f"priority: the complaint is already {current.value}; a raise must be higher")

@@ -11,6 +11,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, EmailStr
 
+from complaints.regulatory import RegulatoryDeadline
 from complaints.remedies import Proposal
 
 
@@ -91,6 +92,8 @@ class MessageRequest(BaseModel):
     # address was refused): the message goes to this member of staff to deliver by `channel`.
     relay_to: Recipient | None = None
     channel: str = "email"
+    # The regulator's deadline the acknowledgement states (None: no regulatory profile applies).
+    regulatory: RegulatoryDeadline | None = None
 
 
 class MessageReceipt(BaseModel):

@@ -181,6 +181,7 @@ def template_context(request: MessageRequest) -> dict[str, Any]:
         "note": request.note.strip(),
         "proposal": request.proposal,
         "history": request.history,
+        "regulatory": request.regulatory,
         "organisation": ORGANISATION,
         # customers read times in their own zone; staff in UTC, the team's shared clock
         "timezone": request.case.customer_timezone if customer_facing else "UTC",

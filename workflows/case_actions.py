@@ -15,6 +15,7 @@ from workflows.case_clocks import CaseClocks
 
 with workflow.unsafe.imports_passed_through():
     from complaints import guards
+    from complaints import search_attributes as sa
     from complaints.actions import (
         Amendment,
         Approval,
@@ -26,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
         Note,
         OfferResponse,
         PayoutResolution,
+        PriorityRaise,
         Reassignment,
         Rejection,
         Reopen,
@@ -35,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
     from complaints.case import CaseStatus, Stage, TimelineEvent
     from complaints.messages import MessageKind
     from complaints.policy import amended_proposal
+    from complaints.sla import clock_status
 
 
 class CaseActions(CaseClocks):
@@ -261,6 +264,16 @@ class CaseActions(CaseClocks):
     def _validate_contact_correction(self, correction: ContactCorrection) -> None:
         self._guard(lambda: guards.check_contact_correction(self.state, correction))
 
+    @workflow.update(description="Raise the priority: the SLA clocks take the shorter targets from their start.")
+    def raise_priority(self, change: PriorityRaise) -> str:
+        self._raise_priority(change.priority, change.by, change.reason)
+        workflow.upsert_search_attributes([sa.COMPLAINT_PRIORITY.value_set(change.priority.value)])
+        return f"{self.state.complaint.id} is now {change.priority.value}; its deadlines are recomputed."
+
+    @raise_priority.validator
+    def _validate_priority_raise(self, change: PriorityRaise) -> None:
+        self._guard(lambda: guards.check_priority_raise(self.state, change))
+
     # -- queries ------------------------------------------------------------------------------------------------
 
     @workflow.query(description="Where the case stands: stage, what it waits for and until when, remedy.")
@@ -274,7 +287,7 @@ class CaseActions(CaseClocks):
             customer_name=state.complaint.customer.name,
             customer_email=state.complaint.customer.email,
             category=state.complaint.category.value,
-            priority=state.complaint.priority.value,
+            priority=state.current_priority.value,
             owner_id=state.owner_id,
             owner_name=self.owner.name,
             waiting_for=waiting[0],
@@ -289,6 +302,12 @@ class CaseActions(CaseClocks):
             received_at=state.received_at,
             closed_at=state.closed_at,
             continued_as_new=state.continued_as_new,
+            clocks=[
+                clock_status(clock, state.rules.sla.calendars[clock.calendar], workflow.now()) for clock in state.clocks
+            ],
+            regulatory_deadlines=state.regulatory_deadlines,
+            sla_breached=state.sla_breached or state.investigation_escalated,
+            next_deadline=self.next_deadline(),
         )
 
     @workflow.query(description="The complete audit trail of the case.")

@@ -79,7 +79,7 @@ class CaseIO:
             customer_timezone=complaint.customer.timezone,
             customer_language=complaint.customer.language,
             category=complaint.category.value,
-            priority=complaint.priority.value,
+            priority=state.current_priority.value,
             description=complaint.description,
             desired_outcome=complaint.desired_outcome,
             received_at=state.received_at,
@@ -177,7 +177,7 @@ class CaseIO:
             workflow_id=workflow.info().workflow_id,
             customer_id=state.complaint.customer.id,
             category=state.complaint.category.value,
-            priority=state.complaint.priority.value,
+            priority=state.current_priority.value,
             outcome=outcome,
             root_cause=findings.root_cause if findings else None,
             recurring=findings.recurring if findings else None,
@@ -226,33 +226,45 @@ class CaseIO:
             case _:
                 return "the system (working)", None
 
+    def _clock_deadlines(self) -> list[datetime]:
+        """Hook: the deadlines of the SLA clocks and the regulator (case_clocks)."""
+        return []
+
+    def next_deadline(self) -> datetime | None:
+        """The soonest deadline on the case: what it waits for, an SLA clock, or a regulator's."""
+        due = self.waiting_for()[1]
+        return min([*([due] if due else []), *self._clock_deadlines()], default=None)
+
     def _publish(self) -> None:
         """Keep search attributes and current details in step with the state (only on change)."""
         state = self.state
         waiting, due = self.waiting_for()
+        next_deadline = self.next_deadline()
+        breached = state.investigation_escalated or state.sla_breached
         proposal_total = float(state.proposal.total) if state.proposal else 0.0
         values: dict[str, object] = {
             sa.COMPLAINT_STAGE.name: state.stage.value,
             sa.ASSIGNED_TO.name: state.owner_id,
             sa.AWAITING_APPROVAL_LEVEL.name: state.approval_level if state.stage is Stage.AWAITING_APPROVAL else "",
             sa.COMPENSATION_AMOUNT.name: proposal_total,
-            sa.SLA_BREACHED.name: state.investigation_escalated,
-            sa.NEXT_DEADLINE.name: due,
+            sa.SLA_BREACHED.name: breached,
+            sa.NEXT_DEADLINE.name: next_deadline,
         }
         if values != self._published:
             updates: list[SearchAttributeUpdate[Any]] = [
                 sa.COMPLAINT_STAGE.value_set(state.stage.value),
                 sa.ASSIGNED_TO.value_set(state.owner_id),
                 sa.COMPENSATION_AMOUNT.value_set(proposal_total),
-                sa.SLA_BREACHED.value_set(state.investigation_escalated),
+                sa.SLA_BREACHED.value_set(breached),
                 sa.AWAITING_APPROVAL_LEVEL.value_set(state.approval_level)
                 if state.stage is Stage.AWAITING_APPROVAL and state.approval_level
                 else sa.AWAITING_APPROVAL_LEVEL.value_unset(),
-                sa.NEXT_DEADLINE.value_set(due) if due else sa.NEXT_DEADLINE.value_unset(),
+                sa.NEXT_DEADLINE.value_set(next_deadline) if next_deadline else sa.NEXT_DEADLINE.value_unset(),
             ]
             workflow.upsert_search_attributes(updates)
             self._published = values
         workflow.set_current_details(
             f"**{state.stage.value}** — waiting for {waiting}, due {when(due)}.\n\n"
+            f"Next deadline: {when(next_deadline)}{' · SLA breached' if breached else ''}.\n\n"
             f"Owner: {self.owner.name} ({state.owner_id}). Customer: {state.complaint.customer.name}."
         )

@@ -88,6 +88,7 @@ class CaseMessaging(CaseWaits):
             delivery = await self._send(kind, to, **content)
             if delivery is Delivery.SENT:
                 state.last_customer_update_at = workflow.now()
+                self._message_sent_to_customer(kind)
                 return
             if delivery is Delivery.FAILED or not workflow.patched(WAIT_FOR_CONTACT_PATCH):
                 return
@@ -95,6 +96,9 @@ class CaseMessaging(CaseWaits):
             if not wait_for_contact:
                 return
             await self._wait(lambda: state.contact_problem is None, None, "a corrected customer address")
+
+    def _message_sent_to_customer(self, kind: MessageKind) -> None:
+        """Hook: the SLA clocks (case_clocks) stop when the customer hears from us."""
 
     async def _alert_contact_failed(self, problem: str) -> None:
         """Once per problem: tell the owner and the team lead, and show it in the UI."""

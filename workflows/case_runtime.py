@@ -56,16 +56,19 @@ class CaseRuntime(CaseActions):
                     news, timeout=next_update - workflow.now(), timeout_summary="next progress update"
                 )
 
-    async def _stop_progress_updates(self, progress_updates: asyncio.Task[None]) -> None:
-        """Let a progress update being sent finish, then stop them: a run that closes or
-        continues as new with the send in flight would abandon it half-way."""
+    async def _stop_background(self, progress_updates: asyncio.Task[None], deadlines: asyncio.Task[None]) -> None:
+        """Let a message being sent finish, then stop the background tasks: a run that closes
+        or continues as new with a send in flight would abandon it half-way."""
         if self._sending_progress_update and workflow.patched(FINISH_SENDING_PATCH):
             await workflow.wait_condition(lambda: not self._sending_progress_update)
+        if self._announcing:
+            await workflow.wait_condition(lambda: not self._announcing)
         progress_updates.cancel()
+        deadlines.cancel()
 
-    async def _continue_as_new(self, progress_updates: asyncio.Task[None]) -> None:
+    async def _continue_as_new(self, progress_updates: asyncio.Task[None], deadlines: asyncio.Task[None]) -> None:
         await workflow.wait_condition(workflow.all_handlers_finished)
-        await self._stop_progress_updates(progress_updates)
+        await self._stop_background(progress_updates, deadlines)
         self.state.continued_as_new += 1
         self._record("continued as new", f"history reached {workflow.info().get_current_history_length()} events")
         workflow.continue_as_new(ComplaintWorkflowInput(complaint=self.state.complaint, carried=self.state))

@@ -23,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from complaints.intake import ComplaintInput
     from complaints.messages import MessageKind, SurveyHistory, SurveyQuery
     from complaints.rules import CaseRules
+    from complaints.sla import ClockKind
 
 
 # Cases from before survey fatigue was checked replay without the check.
@@ -43,15 +44,16 @@ class ComplaintWorkflow(RemedyStages):
             await self._receive(params.complaint)
         self._publish()
         progress_updates = asyncio.create_task(self._keep_customer_informed())
+        deadlines = asyncio.create_task(self._watch_deadlines())
         while not self.state.stage.is_final:
             try:
                 await self._advance()
             except Withdrawn:
                 await self._close_withdrawn()
             except TimeToContinueAsNew:
-                await self._continue_as_new(progress_updates)
+                await self._continue_as_new(progress_updates, deadlines)
             self._publish()
-        await self._stop_progress_updates(progress_updates)
+        await self._stop_background(progress_updates, deadlines)
         return self._outcome()
 
     async def _advance(self) -> None:
@@ -96,6 +98,7 @@ class ComplaintWorkflow(RemedyStages):
         )
         self._record("received", f"{complaint.category.value} complaint, priority {complaint.priority.value}")
         self._record("assigned", f"owner {self.owner.name} ({self.owner.id}); rules {rules.version}")
+        self._start_clocks()
         workflow.upsert_search_attributes(
             [
                 sa.COMPLAINT_PRIORITY.value_set(complaint.priority.value),
@@ -111,6 +114,7 @@ class ComplaintWorkflow(RemedyStages):
                 MessageKind.ACKNOWLEDGEMENT,
                 next_step=f"I have asked our {self._department} team to look into what happened",
                 due=self.state.investigation_due,
+                regulatory=self._regulatory_promise(),
             )
             self._mark_done("acknowledged")
         self._enter(Stage.INVESTIGATING)
@@ -124,6 +128,7 @@ class ComplaintWorkflow(RemedyStages):
     def _open_investigation(self) -> None:
         if self.state.investigation_due is None:
             self.state.investigation_due = workflow.now() + self.state.rules.timings.investigation
+        self._open_clock(ClockKind.INVESTIGATION)
 
     async def _investigate(self) -> None:
         state, timings = self.state, self.state.rules.timings
@@ -149,6 +154,7 @@ class ComplaintWorkflow(RemedyStages):
                 await self._escalate_investigation()
                 self._mark_done(f"investigation-escalation-{round_}")
             await self._wait(findings_in, None, "findings after escalation")
+        self._stop_clock(ClockKind.INVESTIGATION)
         state.investigation_due = None
         self._enter(Stage.PROPOSING)
 
@@ -255,6 +261,7 @@ class ComplaintWorkflow(RemedyStages):
 
     async def _finish(self, final: Stage) -> None:
         self.state.closed_at = self.state.closed_at or workflow.now()
+        self._stop_all_clocks()
         if not self._done("outcome-recorded"):
             await self._record_outcome(self._outcome(final))
             self._mark_done("outcome-recorded")

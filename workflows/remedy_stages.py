@@ -21,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from complaints.payout import PAYOUT_REFUSED, PayoutReceipt
     from complaints.policy import amended_proposal, propose_remedy
     from complaints.remedies import Proposal, RemedyKind
+    from complaints.sla import ClockKind
     from complaints.standing import CustomerStanding
 
 CUSTOMER_CAP_PATCH = "customer-cap-from-ledger"
@@ -83,6 +84,7 @@ class RemedyStages(CaseRuntime):
 
     async def _seek_approval(self) -> None:
         state, timings = self.state, self.state.rules.timings
+        self._open_clock(ClockKind.APPROVAL)
         while state.approval_outcome is None:
             level = state.approval_level
             assert level is not None and state.proposal is not None
@@ -114,6 +116,7 @@ class RemedyStages(CaseRuntime):
             state.approval_level, state.approval_due = (higher.name if higher else level), None
             if higher is not None:
                 await self._tell_staff(MessageKind.APPROVAL_ESCALATION, state.rules.asked_to_approve(higher.name))
+        self._stop_clock(ClockKind.APPROVAL)
         if state.approval_outcome == "rejected":
             self._send_back_to_review(state.review_reason or "approval rejected")
         else:
@@ -238,6 +241,7 @@ class RemedyStages(CaseRuntime):
         """Mark the case resolved and open the reopen window; returns the follow-up date."""
         state = self.state
         if state.resolved_at is None:
+            self._stop_clock(ClockKind.RESOLUTION)
             state.resolved_at = workflow.now()
             state.reopen_until = state.resolved_at + state.rules.timings.reopen_window
         return state.resolved_at + state.rules.timings.follow_up_after
