@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import typer
@@ -48,10 +48,11 @@ from complaints.search_attributes import (
     COMPLAINT_PRIORITY,
     COMPLAINT_STAGE,
     NEXT_DEADLINE,
+    SLA_BREACHED,
 )
 from complaints.settings import Settings
 from starter._cli_common import EXIT_CODES_HELP, ExitCode, build, fail, run
-from starter.admin_views import money, render_status, short
+from starter.admin_views import money, render_status, short, span
 from starter.approval_queue import PendingApproval, pending_levels, pending_query, pending_row, quote, sort_by_due
 from starter.client import WORKFLOW_TYPE, complaint_id_of, query_status, query_timeline, send_action
 
@@ -111,6 +112,74 @@ def timeline(reference: ComplaintRef, as_json: AsJson = False) -> None:
     for event in events:
         table.add_row(short(event.at), event.kind, event.actor, event.detail)
     console.print(table)
+
+
+@admin.command()
+def due(
+    within: Annotated[str, typer.Option(help="How far ahead: 30m, 24h, 3d.")] = "24h",
+    as_json: AsJson = False,
+) -> None:
+    """Open complaints whose next deadline (SLA clock, regulator or stage) falls within the window,
+    soonest first, overdue ones included. Reads the NextDeadline search attribute; no histories."""
+    window = parse_window(within)
+    horizon = datetime.now(UTC) + window
+    query = (
+        f"WorkflowType = '{WORKFLOW_TYPE}' AND ExecutionStatus = 'Running' "
+        f"AND {NEXT_DEADLINE.name} <= '{horizon.strftime('%Y-%m-%dT%H:%M:%SZ')}'"
+    )
+
+    async def work(client: Client) -> list[dict[str, object]]:
+        rows: list[dict[str, object]] = []
+        async for execution in client.list_workflows(query):
+            attributes = execution.typed_search_attributes
+            rows.append(
+                {
+                    "complaint_id": complaint_id_of(execution.id),
+                    "next_deadline": attributes.get(NEXT_DEADLINE),
+                    "stage": attributes.get(COMPLAINT_STAGE) or "",
+                    "priority": attributes.get(COMPLAINT_PRIORITY) or "",
+                    "assigned_to": attributes.get(ASSIGNED_TO) or "",
+                    "sla_breached": bool(attributes.get(SLA_BREACHED)),
+                }
+            )
+        return sorted(rows, key=lambda row: row["next_deadline"])  # type: ignore[arg-type,return-value]
+
+    rows = run(work)
+    now = datetime.now(UTC)
+    if as_json:
+        for row in rows:
+            moment = row["next_deadline"]
+            assert isinstance(moment, datetime)
+            row["overdue"] = moment < now
+            row["next_deadline"] = moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        print(json.dumps(rows), flush=True)
+        return
+    table = Table(title=f"{len(rows)} complaint(s) due within {within}", title_justify="left")
+    for column in ("id", "next deadline (UTC)", "in", "stage", "priority", "assigned to", "breached"):
+        table.add_column(column, no_wrap=True)
+    for row in rows:
+        moment = row["next_deadline"]
+        assert isinstance(moment, datetime)
+        left = moment - now
+        table.add_row(
+            str(row["complaint_id"]),
+            short(moment),
+            Text("overdue", style="bold red") if left < timedelta(0) else span(left),
+            str(row["stage"]),
+            str(row["priority"]),
+            str(row["assigned_to"]),
+            "yes" if row["sla_breached"] else "",
+        )
+    console.print(table)
+
+
+def parse_window(text: str) -> timedelta:
+    """'30m', '24h', '3d' → a timedelta; exit 2 naming the option otherwise."""
+    units = {"m": "minutes", "h": "hours", "d": "days"}
+    number, unit = text[:-1], text[-1:].lower()
+    if unit not in units or not number.isdigit() or int(number) == 0:
+        fail(ExitCode.INVALID, f"invalid input: --within: expected a number and m, h or d (like 24h), got {text!r}")
+    return timedelta(**{units[unit]: int(number)})
 
 
 @admin.command("list")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -48,6 +48,7 @@ def render_status(status: CaseStatus) -> Panel:
     head.add_row("stage", Text(str(status.stage), style="bold green" if status.stage.is_final else "bold yellow"))
     head.add_row("waiting for", status.waiting_for or "—")
     head.add_row("due", when(status.due))
+    head.add_row("next deadline", when(status.next_deadline) + ("  [SLA breached]" if status.sla_breached else ""))
     head.add_row("owner", f"{status.owner_name} ({status.owner_id})")
     head.add_row("customer", f"{status.customer_name} <{status.customer_email}>")
     head.add_row("category / priority", f"{status.category} / {status.priority}")
@@ -57,6 +58,9 @@ def render_status(status: CaseStatus) -> Panel:
     if status.continued_as_new:
         head.add_row("continued as new", str(status.continued_as_new))
     parts.append(head)
+
+    if status.clocks or status.regulatory_deadlines:
+        parts.append(clocks_table(status))
 
     if status.findings:
         f = status.findings
@@ -118,3 +122,35 @@ def render_status(status: CaseStatus) -> Panel:
         parts.append(section)
 
     return Panel(Group(*parts), title=f"Complaint {status.complaint_id}", title_align="left", expand=False)
+
+
+def span(value: timedelta) -> str:
+    """'2d 3h 15m', '-4h 0m' once overdue: how people speak of time left."""
+    sign, seconds = ("-" if value < timedelta(0) else ""), abs(int(value.total_seconds()))
+    days, rest = divmod(seconds, 86400)
+    hours, minutes = rest // 3600, rest % 3600 // 60
+    return f"{sign}{days}d {hours}h {minutes}m" if days else f"{sign}{hours}h {minutes}m"
+
+
+def clocks_table(status: CaseStatus) -> Table:
+    """Every SLA clock (target, elapsed, paused, remaining, status) and the regulator's deadlines."""
+    table = Table(title="\nClocks", title_justify="left", title_style="bold")
+    for column in ("clock", "target", "elapsed", "paused", "remaining", "deadline (UTC)", "status"):
+        table.add_column(column, no_wrap=True)
+    styles = {"breached": "bold red", "met": "green", "paused": "yellow"}
+    for clock in status.clocks:
+        measure = "business" if clock.business else "calendar"
+        table.add_row(
+            clock.kind.value.replace("_", " "),
+            f"{span(clock.target)} {measure}",
+            span(clock.elapsed),
+            span(clock.paused),
+            "—" if clock.stopped_at else span(clock.remaining),
+            short(clock.deadline) if not clock.stopped_at else f"stopped {short(clock.stopped_at)}",
+            Text(clock.status, style=styles.get(clock.status, "")),
+        )
+    for deadline in status.regulatory_deadlines:
+        table.add_row(
+            f"regulator: {deadline.name.replace('_', ' ')}", deadline.source, "", "", "", short(deadline.due), ""
+        )
+    return table

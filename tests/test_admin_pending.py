@@ -23,7 +23,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from activities import ComplaintActivities
-from complaints.actions import Findings
+from complaints.actions import Findings, Withdrawal
 from complaints.case import Stage
 from complaints.intake import ComplaintInput
 from complaints.rules import load_rules
@@ -154,22 +154,26 @@ async def test_pending_lists_what_waits_for_a_decision(
         client,
         {manager_case.workflow_id: ("manager", 1000.0), team_lead_case.workflow_id: ("team_lead", 114.9)},
     )
-    assert manager_status.due is not None and team_lead_status.due is not None
-    assert manager_status.due <= team_lead_status.due
+    # The queue is ordered by each case's next deadline (its approval, or an SLA clock due sooner).
+    assert manager_status.next_deadline is not None and team_lead_status.next_deadline is not None
+    assert manager_status.next_deadline <= manager_status.due  # type: ignore[operator]
+    queue_order = sorted(
+        [
+            (manager_status.next_deadline, manager_case.id, "1000.00", "manager"),
+            (team_lead_status.next_deadline, team_lead_case.id, "114.90", "team_lead"),
+        ]
+    )
 
     listed = await cli(dev_env, "admin", "pending", "--json")
     assert listed.returncode == 0, listed.stderr
     rows = ours(listed.stdout, ids)
-    assert [(r["complaint_id"], r["amount"], r["level"]) for r in rows] == [
-        (manager_case.id, "1000.00", "manager"),
-        (team_lead_case.id, "114.90", "team_lead"),
-    ]
-    first = rows[0]
+    assert [(r["complaint_id"], r["amount"], r["level"]) for r in rows] == [row[1:] for row in queue_order]
+    first = next(row for row in rows if row["complaint_id"] == manager_case.id)
     assert (first["owner"], first["priority"], first["category"]) == ("alex", "high", "billing")
     assert first["workflow_id"] == manager_case.workflow_id
     assert first["overdue"] is False
     due = datetime.fromisoformat(first["due"])
-    assert abs(due - manager_status.due) < timedelta(seconds=1)
+    assert abs(due - manager_status.next_deadline) < timedelta(seconds=1)
     assert due.utcoffset() == timedelta(0)
     assert datetime.fromisoformat(first["received_at"]) <= datetime.now(UTC)
     assert first["age"].endswith("m")  # a few seconds old: "0m"
@@ -182,7 +186,7 @@ async def test_pending_lists_what_waits_for_a_decision(
     assert await ids_for("--level", "manager") == [manager_case.id]
     assert await ids_for("--level", "team_lead") == [team_lead_case.id]
     assert await ids_for("--mine", "tl-jordan") == [team_lead_case.id]
-    assert await ids_for("--mine", "mgr-dana") == [manager_case.id, team_lead_case.id]
+    assert await ids_for("--mine", "mgr-dana") == [row[1] for row in queue_order]
     assert await ids_for("--mine", "alex") == []
     assert await ids_for("--mine", "tl-jordan", "--level", "manager") == []
 
@@ -191,7 +195,8 @@ async def test_pending_lists_what_waits_for_a_decision(
     for expected in (team_lead_case.id, manager_case.id, "114.90", "1000.00", "team_lead", "manager"):
         assert expected in table.stdout
     assert investigating.id not in table.stdout
-    assert table.stdout.index(manager_case.id) < table.stdout.index(team_lead_case.id)
+    first_id, second_id = (row[1] for row in queue_order)
+    assert table.stdout.index(first_id) < table.stdout.index(second_id)
 
     nobody = await cli(dev_env, "admin", "pending", "--mine", "nobody")
     assert nobody.returncode == 2
@@ -217,3 +222,37 @@ async def test_nothing_waiting(dev_env: WorkflowEnvironment, real_worker: Compla
     as_json = await cli(dev_env, "admin", "pending", "--level", "director", "--json")
     assert as_json.returncode == 0, as_json.stderr
     assert json.loads(as_json.stdout) == []
+
+
+@pytest.mark.devserver
+async def test_due_lists_what_breaches_within_the_window_soonest_first(
+    dev_env: WorkflowEnvironment, real_worker: ComplaintActivities
+) -> None:
+    client = dev_env.client
+    complaints = [make_complaint(), make_complaint()]
+    handles = [await started(client, c) for c in complaints]
+    statuses = [await reach(handle, Stage.INVESTIGATING) for handle in handles]
+    ids = {c.id for c in complaints}
+    deadlines = {c.id: s.next_deadline for c, s in zip(complaints, statuses, strict=True)}
+    assert all(deadlines.values())
+
+    rows: list[dict[str, Any]] = []
+    for _ in range(50):  # visibility catches up within a moment
+        listed = await cli(dev_env, "admin", "due", "--within", "60d", "--json")
+        assert listed.returncode == 0, listed.stderr
+        rows = ours(listed.stdout, ids)
+        if len(rows) == 2:
+            break
+        await asyncio.sleep(0.2)
+    assert sorted(rows, key=lambda r: r["next_deadline"]) == rows and len(rows) == 2
+    for row in rows:
+        listed_at = datetime.fromisoformat(row["next_deadline"])
+        assert abs(listed_at - deadlines[row["complaint_id"]]) < timedelta(seconds=1)  # type: ignore[operator]
+        assert row["overdue"] is False and row["stage"] == "Investigating"
+
+    soon = await cli(dev_env, "admin", "due", "--within", "1m", "--json")
+    assert soon.returncode == 0 and ours(soon.stdout, ids) == []
+    bad = await cli(dev_env, "admin", "due", "--within", "soon")
+    assert bad.returncode == 2 and "--within" in bad.stderr
+    for handle in handles:
+        await handle.execute_update(ComplaintWorkflow.withdraw, Withdrawal(reason="test over"))
