@@ -110,7 +110,7 @@ class CaseState(BaseModel):
 
     @property
     def current_priority(self) -> Priority:
-        return self.priority or self.complaint.priority
+        return self.priority or self.complaint.priority or Priority.NORMAL
 
     @property
     def paid_total(self) -> Decimal:

@@ -180,12 +180,9 @@ def check_contact_correction(state: CaseState, correction: ContactCorrection) ->
         raise Refused(f"email: {current} is the address that was refused; give a corrected one")
 
 
-_URGENCY = ("low", "normal", "high", "urgent")
-
-
 def check_priority_raise(state: CaseState, change: PriorityRaise) -> None:
     _require_open(state, "raise the priority")
     _require_staff(state, change.by, "by")
     current = state.current_priority
-    if _URGENCY.index(change.priority.value) <= _URGENCY.index(current.value):
+    if change.priority.urgency <= current.urgency:
         raise Refused(f"priority: the complaint is already {current.value}; a raise must be higher")

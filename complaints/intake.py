@@ -75,6 +75,11 @@ class Priority(StrEnum):
     NORMAL = "normal"
     LOW = "low"
 
+    @property
+    def urgency(self) -> int:
+        """Higher is more urgent: a priority may only be raised."""
+        return ("low", "normal", "high", "urgent").index(self.value)
+
 
 class CustomerTier(StrEnum):
     """The customer's value tier, as the CRM knows it; the policy may add goodwill for it."""
@@ -117,7 +122,11 @@ class ComplaintInput(BaseModel):
     id: ComplaintId
     customer: Customer
     category: Category
-    priority: Priority = Priority.NORMAL
+    priority: Priority | None = Field(
+        default=None,
+        description="urgent, high, normal or low; when left out, the rules' [[sla.derive_priority]] decide "
+        "(from the category, and the severity once the findings are in), else normal.",
+    )
     description: NonEmptyText = Field(description="The complaint in the customer's own words.")
     desired_outcome: str | None = Field(default=None, description="What the customer wants, in their words.")
     desired_remedy: DesiredRemedy | None = Field(

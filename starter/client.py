@@ -147,14 +147,16 @@ def input_sha256(complaint: ComplaintInput) -> str:
 
 def summary_for(complaint: ComplaintInput) -> str:
     """One line for the Web UI's workflow list: `Complaint C-1 · Ada Lovelace · billing · high`."""
-    return f"Complaint {complaint.id} · {complaint.customer.name} · {complaint.category} · {complaint.priority}"
+    priority = complaint.priority or "priority by rules"
+    return f"Complaint {complaint.id} · {complaint.customer.name} · {complaint.category} · {priority}"
 
 
 def details_for(complaint: ComplaintInput) -> str:
     """A few markdown lines shown on the workflow's page in the Web UI."""
     lines = [
         f"**Customer:** {complaint.customer.name} <{complaint.customer.email}> (id `{complaint.customer.id}`)",
-        f"**Category / priority:** {complaint.category} / {complaint.priority} · via {complaint.channel}",
+        f"**Category / priority:** {complaint.category} / {complaint.priority or 'set by the rules'} "
+        f"· via {complaint.channel}",
     ]
     if complaint.claimed_amount is not None:
         lines.append(f"**Claimed:** {complaint.claimed_amount:.2f}")
@@ -169,10 +171,11 @@ def search_attributes_for(complaint: ComplaintInput) -> TypedSearchAttributes:
     """The filters engineers and the admin script use, set from the very first moment."""
     pairs: list[SearchAttributePair[Any]] = [
         SearchAttributePair(COMPLAINT_STAGE, Stage.RECEIVED.value),
-        SearchAttributePair(COMPLAINT_PRIORITY, complaint.priority.value),
         SearchAttributePair(COMPLAINT_CATEGORY, complaint.category.value),
         SearchAttributePair(CUSTOMER_ID, complaint.customer.id),
     ]
+    if complaint.priority is not None:  # else the workflow sets the derived one at once
+        pairs.append(SearchAttributePair(COMPLAINT_PRIORITY, complaint.priority.value))
     return TypedSearchAttributes(pairs)
 
 

@@ -20,7 +20,7 @@ from complaints.intake import Priority
 from complaints.rules import load_rules
 from complaints.settings import Settings
 from complaints.sla import ClockKind, ClockReport
-from tests.support import Handle, mail_kinds, reach, skip, start_case, status
+from tests.support import FINDINGS, Handle, mail_kinds, reach, skip, start_case, status
 from workflows import ComplaintWorkflow
 
 RULES = load_rules(Path(__file__).resolve().parent.parent / "config" / "complaints.toml")
@@ -166,4 +166,21 @@ async def test_cfpb_response_at_15_days_and_final_at_60(
     for at, due in zip(reached, dues, strict=True):
         assert abs(at - due) < ONE_SECOND
     assert (await status(handle)).sla_breached
+    await handle.execute_update(ComplaintWorkflow.withdraw, Withdrawal(reason="test over"))
+
+
+async def test_without_an_intake_priority_the_rules_derive_it_and_raise_it_on_severe_findings(client: Client) -> None:
+    handle = await start_case(client, priority=None)
+    first = await reach(handle, Stage.INVESTIGATING)
+    assert first.priority == "normal"
+    assert clock(first, ClockKind.RESOLUTION).target == timedelta(days=21)
+
+    severe = FINDINGS.model_copy(update={"severity": 4})
+    await handle.execute_update(ComplaintWorkflow.submit_findings, severe)
+    await reach(handle, Stage.AWAITING_APPROVAL)
+    raised = await status(handle)
+    assert raised.priority == "high"  # [[sla.derive_priority]]: billing, severity 4 and up
+    assert clock(raised, ClockKind.RESOLUTION).target == timedelta(days=10)
+    [event] = [e for e in await handle.query(ComplaintWorkflow.timeline) if e.kind == "priority raised"]
+    assert event.actor == "rules" and event.detail.startswith("normal → high")
     await handle.execute_update(ComplaintWorkflow.withdraw, Withdrawal(reason="test over"))

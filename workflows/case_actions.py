@@ -15,7 +15,6 @@ from workflows.case_clocks import CaseClocks
 
 with workflow.unsafe.imports_passed_through():
     from complaints import guards
-    from complaints import search_attributes as sa
     from complaints.actions import (
         Amendment,
         Approval,
@@ -267,7 +266,6 @@ class CaseActions(CaseClocks):
     @workflow.update(description="Raise the priority: the SLA clocks take the shorter targets from their start.")
     def raise_priority(self, change: PriorityRaise) -> str:
         self._raise_priority(change.priority, change.by, change.reason)
-        workflow.upsert_search_attributes([sa.COMPLAINT_PRIORITY.value_set(change.priority.value)])
         return f"{self.state.complaint.id} is now {change.priority.value}; its deadlines are recomputed."
 
     @raise_priority.validator

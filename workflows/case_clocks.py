@@ -17,6 +17,7 @@ from workflows.case_io import when
 from workflows.case_messaging import CaseMessaging
 
 with workflow.unsafe.imports_passed_through():
+    from complaints import search_attributes as sa
     from complaints.intake import Priority
     from complaints.messages import MessageKind
     from complaints.regulatory import RegulatoryAction, RegulatoryDeadline
@@ -110,11 +111,26 @@ class CaseClocks(CaseMessaging):
         elif kind in SUBSTANTIVE:
             self._stop_clock(ClockKind.FIRST_RESPONSE)
 
+    def _derived_priority(self) -> Priority | None:
+        """The intake's priority, else the rules' for the category (the severity is not known yet)."""
+        complaint = self.state.complaint
+        return complaint.priority or self.state.rules.sla.priority_for(complaint.category)
+
+    def _priority_from_findings(self) -> None:
+        """With the severity known the rules may call for more urgency (never less, never over intake's)."""
+        state = self.state
+        if state.complaint.priority is not None or state.findings is None:
+            return
+        derived = state.rules.sla.priority_for(state.complaint.category, state.findings.severity)
+        if derived is not None and derived.urgency > state.current_priority.urgency:
+            self._raise_priority(derived, "rules", f"severity {state.findings.severity} findings")
+
     def _raise_priority(self, priority: Priority, by: str, reason: str) -> None:
         """A higher priority: every running clock takes the new target from its own start."""
         state = self.state
         previous, state.priority = state.current_priority, priority
         self._record("priority raised", f"{previous.value} → {priority.value}: {reason}", actor=by)
+        workflow.upsert_search_attributes([sa.COMPLAINT_PRIORITY.value_set(priority.value)])
         for clock in state.clocks:
             target = state.rules.sla.target(priority, clock.kind)
             if clock.stopped_at is None and target is not None:

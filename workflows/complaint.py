@@ -96,12 +96,13 @@ class ComplaintWorkflow(RemedyStages):
             received_at=complaint.received_at or now,
             last_customer_update_at=now,
         )
-        self._record("received", f"{complaint.category.value} complaint, priority {complaint.priority.value}")
+        self.state.priority = self.state.priority or self._derived_priority()
+        self._record("received", f"{complaint.category.value} complaint, priority {self.state.current_priority.value}")
         self._record("assigned", f"owner {self.owner.name} ({self.owner.id}); rules {rules.version}")
         self._start_clocks()
         workflow.upsert_search_attributes(
             [
-                sa.COMPLAINT_PRIORITY.value_set(complaint.priority.value),
+                sa.COMPLAINT_PRIORITY.value_set(self.state.current_priority.value),
                 sa.COMPLAINT_CATEGORY.value_set(complaint.category.value),
                 sa.CUSTOMER_ID.value_set(complaint.customer.id),
             ]
@@ -155,6 +156,7 @@ class ComplaintWorkflow(RemedyStages):
                 self._mark_done(f"investigation-escalation-{round_}")
             await self._wait(findings_in, None, "findings after escalation")
         self._stop_clock(ClockKind.INVESTIGATION)
+        self._priority_from_findings()
         state.investigation_due = None
         self._enter(Stage.PROPOSING)
 
