@@ -1,0 +1,377 @@
+"""The HTTP intake API: how other systems (CRM, web forms, the call centre) open complaints and
+pass on what customers send, without speaking Temporal.
+
+Every route goes through `starter.client` with the same models as `complaints start` and
+`complaints admin`, so the CLI, the library and the API validate the same way, start the same
+idempotent way and refuse with the workflow's own reason. One Temporal client serves the app
+for its whole life. Run it with `complaints api`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from typing import Annotated, Any, Final, Literal
+
+import structlog
+import uvicorn
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response, Security, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import APIKeyHeader
+from pydantic import BaseModel, Field
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+
+from complaints.actions import CustomerMessage, Feedback, OfferResponse
+from complaints.case import CaseStatus, Stage
+from complaints.intake import ComplaintInput, describe_problems, workflow_id_for
+from complaints.search_attributes import COMPLAINT_STAGE
+from complaints.settings import Settings
+from starter._cli_common import connect_or_explain
+from starter.client import (
+    ComplaintError,
+    NoAnswer,
+    QueryFailed,
+    Refused,
+    UnknownComplaint,
+    complaint_id_of,
+    find_complaint,
+    query_status,
+    run_update,
+    send_action,
+    start_complaint,
+    ui_link,
+)
+from starter.http_guards import API_KEY_HEADER, ApiKeys, BodySizeLimit
+
+CUSTOMER_MESSAGE_UPDATE: Final = "add_customer_message"
+READY_TIMEOUT: Final = timedelta(seconds=3)
+
+log = structlog.get_logger("complaintflow.api")
+
+
+class ComplaintReceipt(BaseModel):
+    """What `POST /complaints` answers, whether it started the complaint or found it."""
+
+    complaint_id: str
+    workflow_id: str
+    run_id: str
+    outcome: Literal["started", "existing"] = Field(description="`started` (201) or `existing` (200).")
+    stage: Stage | None = Field(description="Where the case stands (its `ComplaintStage` search attribute).")
+    closed: bool = Field(description="The complaint has finished (closed or withdrawn); it is never restarted.")
+    url: str = Field(description="The complaint in the Temporal Web UI.")
+
+
+class ActionReceipt(BaseModel):
+    """The workflow accepted what was sent."""
+
+    complaint_id: str
+    workflow_id: str
+    result: str = Field(description="The workflow's confirmation, verbatim.")
+
+
+class Problem(BaseModel):
+    detail: str = Field(description="What went wrong; for 409 the workflow's reason, verbatim.")
+
+
+class FieldProblem(BaseModel):
+    field: str = Field(description="The field, dotted like `customer.email`.")
+    message: str
+
+
+class ValidationProblem(Problem):
+    errors: list[FieldProblem]
+
+
+# -- who is calling -------------------------------------------------------------------------
+
+_api_key = APIKeyHeader(
+    name=API_KEY_HEADER,
+    auto_error=False,
+    description="The calling system's key (COMPLAINTS_API_KEYS); its name is recorded with what it sends.",
+)
+
+
+async def authenticate(request: Request, presented: Annotated[str | None, Security(_api_key)]) -> str:
+    """The calling system's name; 401 unless `X-API-Key` is one of the configured keys."""
+    keys: ApiKeys = request.app.state.api_keys
+    caller = keys.caller(presented)
+    if caller is None:
+        log.warning("refused: missing or unknown API key", path=request.url.path, key_sent=bool(presented))
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            detail=f"missing or unknown API key: send your system's key in the {API_KEY_HEADER} header",
+            headers={"WWW-Authenticate": "ApiKey"},
+        )
+    return caller
+
+
+def _temporal(request: Request) -> Client:
+    client: Client = request.app.state.temporal
+    return client
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+Caller = Annotated[str, Depends(authenticate)]
+Temporal = Annotated[Client, Depends(_temporal)]
+AppSettings = Annotated[Settings, Depends(_settings)]
+
+# -- errors: one JSON shape, the client library's failures mapped once ------------------------
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": Problem, "description": "Missing or unknown API key."},
+    404: {"model": Problem, "description": "No complaint with this id."},
+    409: {"model": Problem, "description": "Refused by the workflow (wrong stage, closed…): its reason, verbatim."},
+    413: {"model": Problem, "description": "The body is over COMPLAINTS_API_MAX_BODY_BYTES."},
+    422: {"model": ValidationProblem, "description": "Invalid input; every problem names its field."},
+    503: {"model": Problem, "description": "Temporal or the worker did not answer in time; safe to retry."},
+}
+
+_STATUS_FOR: list[tuple[type[ComplaintError], int]] = [
+    (UnknownComplaint, status.HTTP_404_NOT_FOUND),
+    (Refused, status.HTTP_409_CONFLICT),
+    (NoAnswer, status.HTTP_503_SERVICE_UNAVAILABLE),
+    (QueryFailed, status.HTTP_503_SERVICE_UNAVAILABLE),  # e.g. "still being received; try again in a moment"
+]
+
+
+def _problem(code: int, detail: str, **extra: Any) -> JSONResponse:
+    headers = {"Retry-After": "1"} if code == status.HTTP_503_SERVICE_UNAVAILABLE else None
+    return JSONResponse({"detail": detail, **extra}, status_code=code, headers=headers)
+
+
+async def _complaint_error(request: Request, exc: Exception) -> Response:
+    for kind, code in _STATUS_FOR:
+        if isinstance(exc, kind):
+            detail = exc.reason if isinstance(exc, Refused) else str(exc)
+            log.info("answered with an error", path=request.url.path, status=code, detail=detail)
+            return _problem(code, detail)
+    raise exc  # any other ComplaintError is a bug: a 500 with a logged traceback
+
+
+async def _temporal_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RPCError)
+    log.warning("Temporal call failed", path=request.url.path, status=exc.status.name, message=exc.message)
+    if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
+        return _problem(status.HTTP_503_SERVICE_UNAVAILABLE, f"cannot reach Temporal: {exc.message}")
+    return _problem(status.HTTP_502_BAD_GATEWAY, f"error from Temporal ({exc.status.name}): {exc.message}")
+
+
+async def _invalid_request(request: Request, exc: Exception) -> Response:
+    """422 worded like `complaints start`: `customer.email: value is not a valid email address`.
+
+    A caller without a valid key learns nothing about the body: FastAPI parses the JSON
+    before dependencies run, so the key is checked here first.
+    """
+    assert isinstance(exc, RequestValidationError)
+    if (
+        request.url.path.startswith("/complaints")
+        and request.app.state.api_keys.caller(request.headers.get(API_KEY_HEADER)) is None
+    ):
+        return JSONResponse(
+            {"detail": f"missing or unknown API key: send your system's key in the {API_KEY_HEADER} header"},
+            status_code=status.HTTP_401_UNAUTHORIZED,
+            headers={"WWW-Authenticate": "ApiKey"},
+        )
+    problems = [_located_in_body(problem) for problem in exc.errors()]
+    errors = [
+        {"field": ".".join(str(part) for part in problem["loc"]) or "(input)", "message": problem["msg"]}
+        for problem in problems
+    ]
+    return _problem(422, "\n".join(describe_problems(problems)), errors=errors)
+
+
+def _located_in_body(problem: Any) -> dict[str, Any]:
+    """Drop FastAPI's leading `body` so a field reads as in intake; name malformed JSON as intake does."""
+    located: dict[str, Any] = dict(problem)
+    loc = tuple(problem["loc"])
+    if problem.get("type") == "json_invalid":
+        position = loc[1] if len(loc) > 1 else "?"
+        error = (problem.get("ctx") or {}).get("error", problem["msg"])
+        located.update(loc=("input",), msg=f"malformed JSON at position {position}: {error}")
+    elif loc[:1] == ("body",):
+        located["loc"] = loc[1:]
+    return located
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ComplaintError, _complaint_error)
+    app.add_exception_handler(RPCError, _temporal_error)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+
+
+# -- routes -----------------------------------------------------------------------------------
+
+health = APIRouter(prefix="/health", tags=["health"])
+
+
+@health.get("/live", summary="The process is up")
+async def live() -> dict[str, str]:
+    """For a liveness probe: answers while the process serves HTTP. No key needed."""
+    return {"status": "ok"}
+
+
+@health.get("/ready", summary="Temporal is reachable", responses={503: {"model": Problem}})
+async def ready(client: Temporal, response: Response) -> dict[str, str]:
+    """For a readiness probe: the Temporal frontend's own health check; 503 while it fails. No key needed."""
+    try:
+        healthy = await client.service_client.check_health(timeout=READY_TIMEOUT)
+        reason = "" if healthy else "Temporal reports it is not serving"
+    except RPCError as exc:
+        healthy, reason = False, f"{exc.status.name}: {exc.message}"
+    if not healthy:
+        response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+        response.headers["Retry-After"] = "1"
+        return {"status": "unavailable", "detail": f"cannot reach Temporal: {reason}"}
+    return {"status": "ok", "namespace": client.namespace}
+
+
+complaints = APIRouter(prefix="/complaints", tags=["complaints"])
+
+
+@complaints.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Open a complaint (idempotent on its id)",
+    responses={200: {"model": ComplaintReceipt, "description": "It already existed with this same content."}},
+)
+async def open_complaint(
+    complaint: ComplaintInput, caller: Caller, client: Temporal, settings: AppSettings, response: Response
+) -> ComplaintReceipt:
+    """Start the complaint's workflow: 201 when this call started it, 200 when the same complaint
+    already existed (running or closed; it is never started twice), 409 when its id is taken by
+    a complaint with other content (which is left unchanged)."""
+    result = await start_complaint(client, complaint, settings.task_queue)
+    log.info("complaint received", caller=caller, complaint_id=complaint.id, outcome=result.outcome)
+    if result.same_input is False:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            detail=f"complaint {complaint.id} already exists with different content; it was not changed",
+        )
+    stage: Stage | None = Stage.RECEIVED
+    if not result.started:
+        _, description = await find_complaint(client, complaint.id)
+        stage = _stage(description.typed_search_attributes.get(COMPLAINT_STAGE))
+        response.status_code = status.HTTP_200_OK
+    return ComplaintReceipt(
+        complaint_id=result.complaint_id,
+        workflow_id=result.workflow_id,
+        run_id=result.run_id,
+        outcome="started" if result.started else "existing",
+        stage=stage,
+        closed=result.closed,
+        url=ui_link(settings.web_ui_url, client.namespace, result.workflow_id),
+    )
+
+
+@complaints.get("/{complaint_id}", summary="Where a complaint stands")
+async def complaint_status(complaint_id: str, caller: Caller, client: Temporal) -> CaseStatus:
+    """The workflow's `status` query: stage, what it waits for and until when, owner, remedy."""
+    return await query_status(client, complaint_id)
+
+
+@complaints.post("/{complaint_id}/messages", summary="Pass on something the customer sent")
+async def customer_message(
+    complaint_id: str, message: CustomerMessage, caller: Caller, client: Temporal
+) -> ActionReceipt:
+    """New information or a reply from the customer, as the `add_customer_message` update.
+
+    The same `message_id` twice is recorded once, so retrying is safe. Without a `channel`,
+    the calling system's name is used.
+    """
+    if "channel" not in message.model_fields_set:
+        message = message.model_copy(update={"channel": caller})
+    log.info("customer message", caller=caller, complaint_id=complaint_id, message_id=message.message_id)
+    result = await run_update(client, complaint_id, CUSTOMER_MESSAGE_UPDATE, message)
+    return _receipt(complaint_id, result)
+
+
+@complaints.post("/{complaint_id}/offer-response", summary="The customer's answer to the offer")
+async def offer_response(complaint_id: str, answer: OfferResponse, caller: Caller, client: Temporal) -> ActionReceipt:
+    """Accept, decline (with a reason) or counter (with an amount), as the `respond_to_offer` update.
+
+    `recorded_by` (default `customer`) is recorded with the calling system: `customer via crm`.
+    """
+    answer = answer.model_copy(update={"recorded_by": f"{answer.recorded_by} via {caller}"})
+    log.info("offer response", caller=caller, complaint_id=complaint_id, answer=answer.answer.value)
+    return _receipt(complaint_id, await send_action(client, complaint_id, answer))
+
+
+@complaints.post("/{complaint_id}/feedback", summary="The customer's survey answer")
+async def feedback(complaint_id: str, answer: Feedback, caller: Caller, client: Temporal) -> ActionReceipt:
+    """CSAT 1-5 and a comment, as the `submit_feedback` update."""
+    log.info("feedback", caller=caller, complaint_id=complaint_id, csat=answer.csat)
+    return _receipt(complaint_id, await send_action(client, complaint_id, answer))
+
+
+def _stage(value: str | None) -> Stage | None:
+    try:
+        return Stage(value) if value is not None else None
+    except ValueError:  # a stage this version does not know
+        return None
+
+
+def _receipt(reference: str, result: str) -> ActionReceipt:
+    complaint_id = complaint_id_of(reference)
+    return ActionReceipt(complaint_id=complaint_id, workflow_id=workflow_id_for(complaint_id), result=result)
+
+
+# -- the app ----------------------------------------------------------------------------------
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    keys: ApiKeys | None = None,
+    insecure_dev: bool = False,
+    client: Client | None = None,
+) -> FastAPI:
+    """The API with its own Temporal client, connected at startup (via envconfig) unless given.
+
+    Raises `ApiConfigError` when no API keys are configured and `insecure_dev` is not set.
+    """
+    settings = settings or Settings()
+    keys = keys or ApiKeys(settings.api_keys, insecure_dev=insecure_dev)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.temporal = client or await connect_or_explain()
+        if keys.insecure_dev:
+            log.warning("serving WITHOUT API keys (--insecure-dev): for this machine only")
+        log.info("HTTP intake API ready", namespace=app.state.temporal.namespace, systems=keys.systems)
+        yield
+
+    app = FastAPI(
+        title="Complaintflow intake API",
+        version="1",
+        description=(
+            "Open complaints and pass on what customers send. Every `/complaints` route needs the calling "
+            f"system's key in the `{API_KEY_HEADER}` header. Errors are JSON with a `detail`: 401 bad key, "
+            "404 unknown complaint, 409 refused by the workflow (its reason, verbatim), 413 body too large, "
+            "422 invalid input (each problem names its field), 503 Temporal or the worker did not answer."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.api_keys = keys
+    app.add_middleware(BodySizeLimit, max_bytes=settings.api_max_body_bytes)
+    _add_error_handlers(app)
+    app.include_router(health)
+    app.include_router(complaints, dependencies=[Depends(authenticate)], responses=_ERRORS)
+    return app
+
+
+async def serve(app: FastAPI, host: str, port: int) -> bool:
+    """Serve until Ctrl-C / SIGTERM; False when it could not start (port taken, startup failed)."""
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_config=None, lifespan="on"))
+    try:
+        await server.serve()
+    except SystemExit:  # uvicorn exits this way when it cannot bind
+        return False
+    return server.started
