@@ -24,7 +24,7 @@ from activities.outcomes import OutcomeStore
 from activities.payout_gateway import PayoutGateway, make_gateway
 from complaints.case import CaseOutcome
 from complaints.intake import describe_validation_error
-from complaints.messages import MessageReceipt, MessageRequest
+from complaints.messages import MessageKind, MessageReceipt, MessageRequest, SurveyHistory, SurveyQuery
 from complaints.payout import CustomerPaid, CustomerPaidQuery, PayoutReceipt, PayoutRequest
 from complaints.rules import CaseRules, load_rules
 from complaints.settings import Settings
@@ -68,6 +68,7 @@ class ComplaintActivities:
             self.record_outcome,
             self.customer_paid_since,
             self.read_customer_standing,
+            self.customer_surveyed_since,
         ]
 
     @activity.defn(name="load_case_rules")
@@ -107,27 +108,30 @@ class ComplaintActivities:
                 f"cannot render {request.kind.value}: {exc}", type=TEMPLATE_ERROR, non_retryable=True
             ) from exc
         email = build_email(self.settings, request, rendered)
-        await self.outbox.begin_attempt(key, request.kind.value, str(request.to.email), rendered.subject)
+        recipient = request.relay_to or request.to
+        await self.outbox.begin_attempt(
+            key, request.kind.value, str(recipient.email), rendered.subject, customer_id=request.case.customer_id
+        )
         try:
             await deliver(self.settings, email)
         except DeliveryError as exc:
             if exc.permanent:
                 await self.outbox.mark_failed(key, str(exc))
-                activity.logger.error("%s to %s refused for good: %s", request.kind.value, request.to.email, exc)
+                activity.logger.error("%s to %s refused for good: %s", request.kind.value, recipient.email, exc)
                 raise ApplicationError(
-                    f"{request.kind.value} to {request.to.email} refused: {exc}",
+                    f"{request.kind.value} to {recipient.email} refused: {exc}",
                     type=PERMANENT_DELIVERY_FAILURE,
                     non_retryable=True,
                 ) from exc
             await self.outbox.mark_retrying(key, str(exc))
             activity.logger.warning(
-                "%s to %s not delivered yet, will retry: %s", request.kind.value, request.to.email, exc
+                "%s to %s not delivered yet, will retry: %s", request.kind.value, recipient.email, exc
             )
             raise ApplicationError(
-                f"{request.kind.value} to {request.to.email} not delivered yet: {exc}", type=TEMPORARY_DELIVERY_FAILURE
+                f"{request.kind.value} to {recipient.email} not delivered yet: {exc}", type=TEMPORARY_DELIVERY_FAILURE
             ) from exc
         await self.outbox.mark_sent(key)
-        activity.logger.info("sent %s to %s (%s)", request.kind.value, request.to.email, message_id)
+        activity.logger.info("sent %s to %s (%s)", request.kind.value, recipient.email, message_id)
         return MessageReceipt(message_id=message_id, already_sent=False)
 
     @activity.defn(name="pay_compensation")
@@ -153,6 +157,14 @@ class ComplaintActivities:
         )
         earlier = await self.outcomes.earlier_complaints(query.customer_id, query.year_since, query.exclude_workflow_id)
         return CustomerStanding(paid_last_12_months=paid, earlier_complaints=earlier, category_spent_this_month=spent)
+
+    @activity.defn(name="customer_surveyed_since")
+    async def customer_surveyed_since(self, query: SurveyQuery) -> SurveyHistory:
+        """Read-only: survey fatigue, so a customer with several complaints is not asked again and again."""
+        last = await self.outbox.last_sent(
+            MessageKind.SURVEY_INVITATION.value, query.customer_id, query.since, query.exclude_workflow_id
+        )
+        return SurveyHistory(last_invited_at=last)
 
     @activity.defn(name="record_outcome")
     async def record_outcome(self, outcome: CaseOutcome) -> None:

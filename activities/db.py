@@ -60,6 +60,7 @@ class OutboxRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True, nullable=False)
     kind: Mapped[str] = mapped_column(String(50))
+    customer_id: Mapped[str | None] = mapped_column(String(100), nullable=True, index=True)
     recipient: Mapped[str] = mapped_column(String(320))
     subject: Mapped[str] = mapped_column(Text, default="")
     message_id: Mapped[str] = mapped_column(String(200))
@@ -117,7 +118,7 @@ def make_engine(url: str, schema: str | None = None) -> AsyncEngine:
 
 # Columns added after a table first shipped: nullable, so adding them to an existing
 # database is safe. Anything beyond adding nullable columns calls for Alembic migrations.
-ADDED_COLUMNS: dict[str, tuple[str, ...]] = {"payouts": ("category",)}
+ADDED_COLUMNS: dict[str, tuple[str, ...]] = {"payouts": ("category",), "outbox": ("customer_id",)}
 
 
 async def create_tables(engine: AsyncEngine) -> None:

@@ -28,7 +28,11 @@ class DeliveryError(Exception):
 def build_email(settings: Settings, request: MessageRequest, rendered: RenderedMessage) -> EmailMessage:
     message = EmailMessage()
     message["From"] = settings.mail_from
-    message["To"] = formataddr((request.to.name, str(request.to.email)))
+    relay = request.relay_to
+    if relay is not None:  # staff deliver it by post or phone: they get the customer's letter
+        rendered = relayed(rendered, request)
+    to = relay or request.to
+    message["To"] = formataddr((to.name, str(to.email)))
     message["Subject"] = rendered.subject
     message["Date"] = formatdate(localtime=False, usegmt=True)
     message["Message-ID"] = message_id_for(request.idempotency_key)
@@ -39,6 +43,22 @@ def build_email(settings: Settings, request: MessageRequest, rendered: RenderedM
     if rendered.html is not None:
         message.add_alternative(rendered.html, subtype="html")
     return message
+
+
+def relayed(rendered: RenderedMessage, request: MessageRequest) -> RenderedMessage:
+    """The customer's message, wrapped for the member of staff who will deliver it."""
+    customer = request.to
+    instruction = (
+        f"Please deliver this message to {customer.name} by {request.channel}: they are not to be e-mailed "
+        f"(case {request.case.reference}). The text below is what they should receive.\n\n"
+        f"----------------------------------------------------------------------\n\n"
+    )
+    return rendered.model_copy(
+        update={
+            "subject": f"[deliver by {request.channel} to {customer.name}] {rendered.subject}",
+            "text": instruction + rendered.text,
+        }
+    )
 
 
 def _classify(error: Exception) -> DeliveryError:

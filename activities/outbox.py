@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.schema import Table
 
 from activities.db import OutboxRow, as_utc, insert_or_ignore, utcnow
 
-_outbox = cast(Table, OutboxRow.__table__)
+OUTBOX = _outbox = cast(Table, OutboxRow.__table__)
 
 MESSAGE_ID_DOMAIN = "complaintflow.local"
 
@@ -65,7 +65,9 @@ class Outbox:
             sent_at=as_utc(row.sent_at) if row.sent_at else None,
         )
 
-    async def begin_attempt(self, idempotency_key: str, kind: str, recipient: str, subject: str) -> None:
+    async def begin_attempt(
+        self, idempotency_key: str, kind: str, recipient: str, subject: str, customer_id: str | None = None
+    ) -> None:
         """Create the row if new, then count this attempt before talking to the server."""
         async with self._engine.begin() as conn:
             await insert_or_ignore(
@@ -74,6 +76,7 @@ class Outbox:
                 {
                     "idempotency_key": idempotency_key,
                     "kind": kind,
+                    "customer_id": customer_id or None,
                     "recipient": recipient,
                     "subject": subject,
                     "message_id": message_id_for(idempotency_key),
@@ -88,6 +91,21 @@ class Outbox:
                 .where(_outbox.c.idempotency_key == idempotency_key)
                 .values(attempts=_outbox.c.attempts + 1, subject=subject, recipient=recipient)
             )
+
+    async def last_sent(
+        self, kind: str, customer_id: str, since: datetime, exclude_workflow_id: str
+    ) -> datetime | None:
+        """When a message of this kind last reached the customer from another case (survey fatigue)."""
+        statement = select(func.max(_outbox.c.sent_at)).where(
+            _outbox.c.kind == kind,
+            _outbox.c.customer_id == customer_id,
+            _outbox.c.status == "sent",
+            _outbox.c.sent_at >= since,
+            ~_outbox.c.idempotency_key.startswith(f"{exclude_workflow_id}:", autoescape=True),
+        )
+        async with self._engine.connect() as conn:
+            latest = (await conn.execute(statement)).scalar_one_or_none()
+        return as_utc(latest) if latest is not None else None
 
     async def mark_sent(self, idempotency_key: str) -> None:
         await self._set(idempotency_key, status="sent", sent_at=utcnow(), last_error=None)

@@ -9,9 +9,9 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, model_validator
 
-from complaints.intake import Money, NonEmptyText
+from complaints.intake import ContactChannel, Money, NonEmptyText
 
 
 class _Action(BaseModel):
@@ -166,7 +166,23 @@ class CustomerMessage(_Action):
 
 
 class ContactCorrection(_Action):
-    """A corrected e-mail address after mail to the customer was refused for good."""
+    """After mail to the customer was refused for good: a corrected address, or another
+    channel (post, phone) by which the case owner will deliver our messages."""
 
-    email: EmailStr
     by: NonEmptyText
+    email: EmailStr | None = None
+    channel: ContactChannel | None = None
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _one_way_to_reach_them(self) -> ContactCorrection:
+        if (self.email is None) == (self.channel is None):
+            raise ValueError("give either a corrected email or another channel, not both or neither")
+        return self
+
+
+class InformationRequest(_Action):
+    """Staff ask the customer for something we don't have; the SLA clock pauses until they reply."""
+
+    by: NonEmptyText
+    questions: NonEmptyText

@@ -12,8 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from complaints.actions import Feedback, Findings, OfferResponse, PayoutResolution, Withdrawal
-from complaints.intake import ComplaintInput
+from complaints.actions import Feedback, Findings, InformationRequest, OfferResponse, PayoutResolution, Withdrawal
+from complaints.intake import ComplaintInput, ContactChannel
 from complaints.payout import PayoutReceipt
 from complaints.remedies import Proposal
 from complaints.rules import CaseRules
@@ -92,6 +92,13 @@ class CaseState(BaseModel):
     withdrawal: Withdrawal | None = None
     closed_at: datetime | None = None
     continued_as_new: int = 0
+    # reaching the customer: a corrected address or another channel, set by staff
+    contact_problem: str | None = None
+    contact_email: str | None = None
+    contact_channel: ContactChannel | None = None
+    # what the customer sent us, and what we asked them for
+    information_request: InformationRequest | None = None
+    inbound_message_ids: list[str] = Field(default_factory=list)
 
     @property
     def paid_total(self) -> Decimal:

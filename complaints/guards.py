@@ -13,8 +13,11 @@ from decimal import Decimal
 from complaints.actions import (
     Amendment,
     Approval,
+    ContactCorrection,
+    CustomerMessage,
     Feedback,
     Findings,
+    InformationRequest,
     Note,
     OfferAnswer,
     OfferResponse,
@@ -148,3 +151,29 @@ def check_withdrawal(state: CaseState, withdrawal: Withdrawal) -> None:
         raise Refused("cannot withdraw: the complaint is already being withdrawn")
     if state.stage in (Stage.FULFILLING, Stage.CLOSING):
         raise Refused(f"cannot withdraw: the complaint is {state.stage.value}; it will be closed in a moment")
+
+
+# Before a remedy is agreed, the customer may still be asked for facts we don't have.
+_ASKING_STAGES = (Stage.INVESTIGATING, Stage.PROPOSING, Stage.AWAITING_APPROVAL)
+
+
+def check_information_request(state: CaseState, request: InformationRequest) -> None:
+    _require_stage(state, *_ASKING_STAGES, action="ask the customer for information")
+    _require_staff(state, request.by, "by")
+    if state.information_request is not None:
+        raise Refused(
+            "cannot ask the customer for information: a question is already open "
+            f"(asked by {state.information_request.by}); wait for their reply"
+        )
+
+
+def check_customer_message(state: CaseState, message: CustomerMessage) -> None:
+    _require_open(state, "add the customer's message")
+
+
+def check_contact_correction(state: CaseState, correction: ContactCorrection) -> None:
+    _require_open(state, "change how we reach the customer")
+    _require_staff(state, correction.by, "by")
+    current = state.contact_email or state.complaint.customer.email
+    if correction.email is not None and state.contact_problem is not None and correction.email == current:
+        raise Refused(f"email: {current} is the address that was refused; give a corrected one")

@@ -82,6 +82,15 @@ class CustomerTier(StrEnum):
     PLATINUM = "platinum"
 
 
+class ContactChannel(StrEnum):
+    """How the customer wants to hear from us. Post and phone: the case owner delivers
+    each message (they receive it by e-mail, marked with the channel)."""
+
+    EMAIL = "email"
+    POST = "post"
+    PHONE = "phone"
+
+
 class Customer(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -92,6 +101,9 @@ class Customer(BaseModel):
     timezone: str = "UTC"
     since: date | None = Field(default=None, description="Customer since (for tenure).")
     tier: CustomerTier = CustomerTier.STANDARD
+    preferred_channel: ContactChannel = Field(
+        default=ContactChannel.EMAIL, description="How they want to hear from us."
+    )
 
 
 class ComplaintInput(BaseModel):

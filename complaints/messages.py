@@ -28,6 +28,8 @@ class MessageKind(StrEnum):
     SURVEY_REMINDER = "survey_reminder"
     THANK_YOU = "thank_you"
     WITHDRAWAL_CONFIRMATION = "withdrawal_confirmation"
+    INFORMATION_REQUEST = "information_request"
+    HOLDING_RESPONSE = "holding_response"
     # to staff
     INVESTIGATION_REQUEST = "investigation_request"
     INVESTIGATION_REMINDER = "investigation_reminder"
@@ -38,6 +40,10 @@ class MessageKind(StrEnum):
     REVIEW_REQUEST = "review_request"
     REASSIGNMENT_BRIEF = "reassignment_brief"
     PAYOUT_REFUSED = "payout_refused"
+    CUSTOMER_REPLY = "customer_reply"
+    CONTACT_FAILED = "contact_failed"
+    SLA_WARNING = "sla_warning"
+    SLA_BREACH = "sla_breach"
 
     @property
     def summary(self) -> str:
@@ -54,6 +60,7 @@ class CaseBrief(BaseModel):
     """Everything a template may need to speak about the case personally."""
 
     reference: str
+    customer_id: str = ""
     customer_name: str
     customer_email: str
     category: str
@@ -80,8 +87,24 @@ class MessageRequest(BaseModel):
     note: str = ""
     proposal: Proposal | None = None
     history: list[str] = []
+    # Set when the customer is not to be e-mailed (their channel is post or phone, or their
+    # address was refused): the message goes to this member of staff to deliver by `channel`.
+    relay_to: Recipient | None = None
+    channel: str = "email"
 
 
 class MessageReceipt(BaseModel):
     message_id: str
     already_sent: bool
+
+
+class SurveyQuery(BaseModel):
+    """Was this customer invited to a survey since `since`, by another case?"""
+
+    customer_id: str
+    since: datetime
+    exclude_workflow_id: str
+
+
+class SurveyHistory(BaseModel):
+    last_invited_at: datetime | None

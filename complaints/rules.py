@@ -58,6 +58,8 @@ class Timings(_Config):
     survey_reminder_after: timedelta = timedelta(days=3)
     survey_expires_after: timedelta = timedelta(days=7)
     progress_update_every: timedelta = timedelta(days=3)
+    # survey fatigue: no survey invitation if another case invited the customer this recently
+    survey_fatigue_window: timedelta = timedelta(days=90)
 
 
 class CaseRules(_Config):

@@ -41,6 +41,8 @@ CUSTOMER_KINDS: frozenset[MessageKind] = frozenset(
         MessageKind.SURVEY_REMINDER,
         MessageKind.THANK_YOU,
         MessageKind.WITHDRAWAL_CONFIRMATION,
+        MessageKind.INFORMATION_REQUEST,
+        MessageKind.HOLDING_RESPONSE,
     }
 )
 STAFF_KINDS: frozenset[MessageKind] = frozenset(MessageKind) - CUSTOMER_KINDS

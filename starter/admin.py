@@ -22,10 +22,13 @@ from temporalio.client import Client
 from complaints.actions import (
     Amendment,
     Approval,
+    ContactCorrection,
+    CustomerMessage,
     Fault,
     Feedback,
     Findings,
     Inconvenience,
+    InformationRequest,
     Note,
     OfferAnswer,
     OfferResponse,
@@ -37,6 +40,7 @@ from complaints.actions import (
     Withdrawal,
 )
 from complaints.case import CaseStatus, TimelineEvent
+from complaints.intake import ContactChannel
 from complaints.rules import load_rules
 from complaints.search_attributes import (
     ASSIGNED_TO,
@@ -375,6 +379,42 @@ def withdraw(
 ) -> None:
     """Withdraw the complaint on the customer's behalf."""
     _act(reference, build(Withdrawal, {"reason": reason, "recorded_by": by}, {"recorded_by": "--by"}))
+
+
+@admin.command()
+def ask(
+    reference: ComplaintRef,
+    questions: Annotated[str, typer.Option(help="What we need from the customer (only what we don't have).")],
+    by: Staff,
+) -> None:
+    """Ask the customer for information; the case clock pauses until they reply."""
+    _act(reference, build(InformationRequest, {"by": by, "questions": questions}, {}))
+
+
+@admin.command()
+def message(
+    reference: ComplaintRef,
+    text: Annotated[str, typer.Argument(help="What the customer said, in their words.", show_default=False)],
+    channel: Annotated[str, typer.Option(help="How it reached us (phone, letter, e-mail).")] = "phone",
+    message_id: Annotated[str | None, typer.Option(help="An id, so recording it twice records it once.")] = None,
+) -> None:
+    """Record a message from the customer (for example a phone call): the owner is told."""
+    _act(reference, build(CustomerMessage, {"text": text, "channel": channel, "message_id": message_id}, {}))
+
+
+@admin.command()
+def contact(
+    reference: ComplaintRef,
+    by: Staff,
+    email: Annotated[str | None, typer.Option(help="The customer's corrected e-mail address.")] = None,
+    channel: Annotated[
+        ContactChannel | None, typer.Option(help="Or reach them another way: the owner delivers each message.")
+    ] = None,
+    note: Annotated[str | None, typer.Option(help="How the address was checked.")] = None,
+) -> None:
+    """After our mail to the customer was refused: a corrected address, or another channel."""
+    values = {"by": by, "email": email, "channel": channel, "note": note or ""}
+    _act(reference, build(ContactCorrection, values, {"email": "--email", "channel": "--channel"}))
 
 
 # --- rendering -----------------------------------------------------------------------------

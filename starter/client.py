@@ -37,8 +37,11 @@ from temporalio.service import RPCError, RPCStatusCode
 from complaints.actions import (
     Amendment,
     Approval,
+    ContactCorrection,
+    CustomerMessage,
     Feedback,
     Findings,
+    InformationRequest,
     Note,
     OfferResponse,
     PayoutResolution,
@@ -74,6 +77,9 @@ UPDATE_FOR_ACTION: Final[dict[type[BaseModel], str]] = {
     Note: "add_note",
     Withdrawal: "withdraw",
     PayoutResolution: "resolve_payout",
+    CustomerMessage: "add_customer_message",
+    InformationRequest: "request_information",
+    ContactCorrection: "correct_contact",
 }
 
 

@@ -46,12 +46,23 @@ def eml_filename(raw: bytes, received_at: datetime) -> str:
     return f"{received_at.astimezone(UTC):%Y%m%dT%H%M%S.%f}-{kind[:40]}-{digest}.eml"
 
 
+UNKNOWN_MAILBOX_PREFIX = "nosuchuser"  # the demo and the tests use it for a mistyped address
+
+
 class _Handler:
     """aiosmtpd handler: store the DATA as received, answer 250."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self._lock = threading.Lock()
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]) -> str:
+        """Like a real mail server, refuse a mailbox that does not exist: here, `nosuchuser…@`."""
+        if address.lstrip("<").lower().startswith(UNKNOWN_MAILBOX_PREFIX):
+            return f"550 5.1.1 <{address}>: mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         raw: bytes = envelope.original_content or b""

@@ -144,6 +144,10 @@ FINDINGS = ["admin", "findings", "C-1001", "--by", "alex", "--summary", "s", "--
         (["admin", "offer-response", "C-1001", "counter", "--amount", "-1"], "counter_amount (--amount)"),
         (["admin", "note", "C-1001", "   ", "--by", "alex"], "text"),
         (["admin", "reject", "C-1001", "--by", "tl-jordan", "--reason", ""], "reason"),
+        (["admin", "contact", "C-1001", "--by", "alex"], "give either a corrected email or another channel"),
+        (["admin", "contact", "C-1001", "--by", "alex", "--email", "ada@"], "email (--email)"),
+        (["admin", "ask", "C-1001", "--by", "alex", "--questions", " "], "questions"),
+        (["admin", "message", "C-1001", ""], "text"),
     ],
     ids=[
         "amend-negative",
@@ -154,6 +158,10 @@ FINDINGS = ["admin", "findings", "C-1001", "--by", "alex", "--summary", "s", "--
         "counter-negative",
         "blank-note",
         "blank-reason",
+        "contact-neither",
+        "contact-bad-email",
+        "blank-question",
+        "blank-customer-message",
     ],
 )
 def test_admin_refuses_bad_fields_before_connecting(args: list[str], expected: str) -> None:

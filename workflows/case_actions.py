@@ -11,15 +11,18 @@ from collections.abc import Callable
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
-from workflows.case_io import CaseIO
+from workflows.case_clocks import CaseClocks
 
 with workflow.unsafe.imports_passed_through():
     from complaints import guards
     from complaints.actions import (
         Amendment,
         Approval,
+        ContactCorrection,
+        CustomerMessage,
         Feedback,
         Findings,
+        InformationRequest,
         Note,
         OfferResponse,
         PayoutResolution,
@@ -29,12 +32,12 @@ with workflow.unsafe.imports_passed_through():
         StaffDecision,
         Withdrawal,
     )
-    from complaints.case import CaseStatus, TimelineEvent
+    from complaints.case import CaseStatus, Stage, TimelineEvent
     from complaints.messages import MessageKind
     from complaints.policy import amended_proposal
 
 
-class CaseActions(CaseIO):
+class CaseActions(CaseClocks):
     def _guard(self, check: Callable[[], None]) -> None:
         if self._state is None:
             raise ApplicationError("the complaint is still being received; try again in a moment", type="Refused")
@@ -192,6 +195,71 @@ class CaseActions(CaseIO):
     @withdraw.validator
     def _validate_withdraw(self, withdrawal: Withdrawal) -> None:
         self._guard(lambda: guards.check_withdrawal(self.state, withdrawal))
+
+    @workflow.update(description="Ask the customer for information we don't have; the SLA clock pauses.")
+    async def request_information(self, request: InformationRequest) -> str:
+        self.state.information_request = request
+        self._record("information requested", request.questions, actor=request.by)
+        self._customer_clock_paused(f"waiting for the customer's answer (asked by {request.by})", request.by)
+        await self._tell_customer(MessageKind.INFORMATION_REQUEST, wait_for_contact=False, note=request.questions)
+        return f"Asked {self.state.complaint.customer.name}; the case clock pauses until they reply."
+
+    @request_information.validator
+    def _validate_information_request(self, request: InformationRequest) -> None:
+        self._guard(lambda: guards.check_information_request(self.state, request))
+
+    @workflow.update(
+        description="A message from the customer (new information, a reply): recorded once per message_id, "
+        "the owner is told, and an open question to the customer is answered."
+    )
+    async def add_customer_message(self, message: CustomerMessage) -> str:
+        state = self.state
+        if message.message_id is not None:
+            if message.message_id in state.inbound_message_ids:
+                return f"Already recorded: message {message.message_id} on {state.complaint.id}."
+            state.inbound_message_ids.append(message.message_id)
+        self._record("customer message", f"({message.channel}) {message.text}", actor="customer")
+        answered = state.information_request
+        if answered is not None:
+            state.information_request = None
+            self._record("information received", f"answer to {answered.by}'s question")
+            self._customer_clock_resumed("the customer replied", "customer")
+        people = [self.owner]
+        await self._tell_staff(
+            MessageKind.CUSTOMER_REPLY,
+            people,
+            note=message.text,
+            next_step="this answers the question you asked them" if answered else "",
+            history=self._history_lines(),
+        )
+        if state.stage is Stage.INVESTIGATING:
+            await self._tell_department(MessageKind.CUSTOMER_REPLY, note=message.text, history=self._history_lines())
+        return f"Recorded the customer's message on {state.complaint.id}; {self.owner.name} has been told."
+
+    @add_customer_message.validator
+    def _validate_customer_message(self, message: CustomerMessage) -> None:
+        self._guard(lambda: guards.check_customer_message(self.state, message))
+
+    @workflow.update(
+        description="After mail to the customer was refused: a corrected e-mail address, or another channel "
+        "(post, phone) by which the owner delivers our messages. A message that was waiting goes out again."
+    )
+    def correct_contact(self, correction: ContactCorrection) -> str:
+        state = self.state
+        if correction.email is not None:
+            state.contact_email, state.contact_channel = str(correction.email), None
+            detail = f"e-mail now {correction.email}"
+        else:
+            state.contact_channel = correction.channel
+            detail = f"by {correction.channel}, delivered by the case owner"
+        state.contact_problem = None
+        self._record("contact corrected", f"{detail}. {correction.note}".strip(), actor=correction.by)
+        self._publish()
+        return f"{state.complaint.id}: the customer is reached {detail}."
+
+    @correct_contact.validator
+    def _validate_contact_correction(self, correction: ContactCorrection) -> None:
+        self._guard(lambda: guards.check_contact_correction(self.state, correction))
 
     # -- queries ------------------------------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""The workflow's outward steps: messages, payouts, records, and what the UI shows.
+"""The workflow's outward steps: payouts, records, and what the UI shows (messages: case_messaging).
 
 A base class of `ComplaintWorkflow`, kept apart so the workflow module reads as the
 process. Every outward step is an activity with timeouts, a retry policy and an
@@ -13,7 +13,6 @@ from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
-from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     import email_validator  # noqa: F401  (pydantic imports it lazily to check EmailStr)
@@ -21,12 +20,11 @@ with workflow.unsafe.imports_passed_through():
 
     from complaints import search_attributes as sa
     from complaints.case import CaseOutcome, CaseState, Stage, TimelineEvent
-    from complaints.messages import CaseBrief, MessageKind, MessageReceipt, MessageRequest, Recipient
+    from complaints.messages import CaseBrief
     from complaints.payout import CustomerPaid, CustomerPaidQuery, PayoutReceipt, PayoutRequest, payout_key
     from complaints.rules import StaffMember
     from complaints.standing import ROLLING_YEAR, CustomerStanding, StandingQuery, month_start
 
-MESSAGE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=5))
 # Money and records must never be given up on: retry until it works, however long.
 DURABLE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=2))
 
@@ -75,8 +73,9 @@ class CaseIO:
         complaint = state.complaint
         return CaseBrief(
             reference=complaint.id,
+            customer_id=complaint.customer.id,
             customer_name=complaint.customer.name,
-            customer_email=complaint.customer.email,
+            customer_email=state.contact_email or complaint.customer.email,
             customer_timezone=complaint.customer.timezone,
             customer_language=complaint.customer.language,
             category=complaint.category.value,
@@ -93,48 +92,6 @@ class CaseIO:
 
     def _history_lines(self, last: int = 30) -> list[str]:
         return [f"{when(e.at)} · {e.kind} · {e.detail}" for e in self.state.timeline[-last:]]
-
-    # -- messages -------------------------------------------------------------------------
-
-    async def _send(self, kind: MessageKind, to: Recipient, **content: object) -> bool:
-        """Send one message; a permanent delivery failure is recorded, never fatal to the case."""
-        self.state.message_seq += 1
-        request = MessageRequest(
-            idempotency_key=f"{workflow.info().workflow_id}:{kind.value}:{self.state.message_seq}",
-            kind=kind,
-            to=to,
-            case=self._brief(),
-            **content,
-        )
-        try:
-            await workflow.execute_activity(
-                "send_message",
-                request,
-                result_type=MessageReceipt,
-                start_to_close_timeout=timedelta(seconds=60),
-                schedule_to_close_timeout=timedelta(hours=6),
-                retry_policy=MESSAGE_RETRY,
-                summary=f"{kind.summary} to {to.name}",
-            )
-        except ActivityError as failure:
-            cause = failure.cause or failure
-            self._record("message failed", f"{kind.value} to {to.email}: {cause}")
-            return False
-        self._record("message sent", f"{kind.value} to {to.name} <{to.email}>")
-        return True
-
-    async def _tell_customer(self, kind: MessageKind, **content: object) -> None:
-        customer = self.state.complaint.customer
-        if await self._send(kind, Recipient(name=customer.name, email=customer.email), **content):
-            self.state.last_customer_update_at = workflow.now()
-
-    async def _tell_staff(self, kind: MessageKind, people: list[StaffMember], **content: object) -> None:
-        for person in people:
-            await self._send(kind, Recipient(name=person.name, email=person.email), **content)
-
-    async def _tell_department(self, kind: MessageKind, **content: object) -> None:
-        route = self.state.rules.routing[self.state.complaint.category]
-        await self._send(kind, Recipient(name=route.department, email=route.department_email), **content)
 
     # -- money and records ------------------------------------------------------------------
 
@@ -240,6 +197,10 @@ class CaseIO:
     def waiting_for(self) -> tuple[str, datetime | None]:
         """What the case waits for, and until when: shown in the UI and by `admin show`."""
         state = self.state
+        if state.contact_problem is not None and not state.stage.is_final:
+            return "staff to correct the customer's address (our mail was refused)", None
+        if state.information_request is not None and not state.stage.is_final:
+            return "the customer's answer to our question (the clock is paused)", None
         match state.stage:
             case Stage.INVESTIGATING:
                 dept = state.rules.routing[state.complaint.category].department

@@ -1,14 +1,9 @@
-"""What runs throughout a case: interruptible waits, progress updates, continue-as-new.
-
-Every wait in the process goes through `_wait`, so a withdrawal or a long history can
-interrupt any stage; stages are written to be re-entered afterwards.
-"""
+"""What runs throughout a case: progress updates and continue-as-new."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
 from datetime import datetime
 
 from temporalio import workflow
@@ -24,14 +19,6 @@ FINISH_SENDING_PATCH = "finish-progress-update-before-leaving"
 
 # Stages in which the customer hears from us every few days even without news.
 _PROGRESS_STAGES = (Stage.INVESTIGATING, Stage.PROPOSING, Stage.AWAITING_APPROVAL, Stage.FULFILLING)
-
-
-class Withdrawn(Exception):
-    """Raised out of any wait when the customer withdraws the complaint."""
-
-
-class TimeToContinueAsNew(Exception):
-    """Raised out of a wait when the history is long enough to start afresh."""
 
 
 class CaseRuntime(CaseActions):
@@ -50,7 +37,10 @@ class CaseRuntime(CaseActions):
                 self._sending_progress_update = True
                 try:
                     await self._tell_customer(
-                        MessageKind.PROGRESS_UPDATE, next_step=f"we are waiting for {waiting}", due=due
+                        MessageKind.PROGRESS_UPDATE,
+                        wait_for_contact=False,  # a missed update is retried next period
+                        next_step=f"we are waiting for {waiting}",
+                        due=due,
                     )
                 finally:
                     self._sending_progress_update = False
@@ -65,37 +55,6 @@ class CaseRuntime(CaseActions):
                 await workflow.wait_condition(
                     news, timeout=next_update - workflow.now(), timeout_summary="next progress update"
                 )
-
-    async def _wait(self, ready: Callable[[], bool], until: datetime | None, summary: str) -> bool:
-        """Wait for `ready()` until a deadline (None: for ever). False when the deadline passed.
-
-        A withdrawal or a long history interrupts any wait; the stage is re-entered later.
-        """
-        state = self.state
-
-        def interrupted() -> bool:
-            return state.withdrawal is not None or self._history_is_long()
-
-        if until is not None and until <= workflow.now():
-            return ready()
-        try:
-            await workflow.wait_condition(
-                lambda: ready() or interrupted(),
-                timeout=(until - workflow.now()) if until else None,
-                timeout_summary=summary,
-            )
-        except TimeoutError:
-            return ready()
-        if ready():
-            return True
-        if state.withdrawal is not None:
-            raise Withdrawn()
-        raise TimeToContinueAsNew()
-
-    def _history_is_long(self) -> bool:
-        info = workflow.info()
-        limit = self.state.rules.continue_as_new_after_events
-        return info.is_continue_as_new_suggested() or info.get_current_history_length() >= limit
 
     async def _stop_progress_updates(self, progress_updates: asyncio.Task[None]) -> None:
         """Let a progress update being sent finish, then stop them: a run that closes or

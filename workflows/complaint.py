@@ -13,16 +13,20 @@ from datetime import timedelta
 
 from temporalio import workflow
 
-from workflows.case_io import DURABLE_RETRY
-from workflows.case_runtime import TimeToContinueAsNew, Withdrawn
+from workflows.case_io import DURABLE_RETRY, when
+from workflows.case_waits import TimeToContinueAsNew, Withdrawn
 from workflows.remedy_stages import RemedyStages
 
 with workflow.unsafe.imports_passed_through():
     from complaints import search_attributes as sa
     from complaints.case import CaseOutcome, CaseState, ComplaintWorkflowInput, Stage
     from complaints.intake import ComplaintInput
-    from complaints.messages import MessageKind
+    from complaints.messages import MessageKind, SurveyHistory, SurveyQuery
     from complaints.rules import CaseRules
+
+
+# Cases from before survey fatigue was checked replay without the check.
+SURVEY_FATIGUE_PATCH = "survey-fatigue"
 
 
 @workflow.defn(name="ComplaintWorkflow")
@@ -191,6 +195,9 @@ class ComplaintWorkflow(RemedyStages):
 
     async def _survey(self) -> None:
         state, timings = self.state, self.state.rules.timings
+        if self._done("survey-suppressed") or (state.survey_started_at is None and await self._surveyed_recently()):
+            self._enter(Stage.CLOSING)
+            return
         if state.survey_started_at is None:
             state.survey_started_at = workflow.now()
             self._publish()
@@ -210,6 +217,24 @@ class ComplaintWorkflow(RemedyStages):
                 self._record("survey expired", "no answer")
         self._enter(Stage.CLOSING)
 
+    async def _surveyed_recently(self) -> bool:
+        """Survey fatigue: another case of this customer's invited them within the window."""
+        if not workflow.patched(SURVEY_FATIGUE_PATCH):
+            return False
+        window = self.state.rules.timings.survey_fatigue_window
+        query = SurveyQuery(
+            customer_id=self.state.complaint.customer.id,
+            since=workflow.now() - window,
+            exclude_workflow_id=workflow.info().workflow_id,
+        )
+        summary = "check when the customer was last surveyed"
+        last = (await self._read("customer_surveyed_since", query, SurveyHistory, summary)).last_invited_at
+        if last is None:
+            return False
+        self._record("survey suppressed", f"the customer was surveyed on {when(last)}, within {window.days} days")
+        self._mark_done("survey-suppressed")
+        return True
+
     async def _close(self) -> None:
         if not self._done("thank-you"):
             await self._tell_customer(MessageKind.THANK_YOU)
@@ -220,7 +245,9 @@ class ComplaintWorkflow(RemedyStages):
         withdrawal = self.state.withdrawal
         assert withdrawal is not None
         if not self._done("withdrawal-confirmation"):
-            await self._tell_customer(MessageKind.WITHDRAWAL_CONFIRMATION, note=withdrawal.reason)
+            await self._tell_customer(
+                MessageKind.WITHDRAWAL_CONFIRMATION, wait_for_contact=False, note=withdrawal.reason
+            )
             self._mark_done("withdrawal-confirmation")
         await self._finish(Stage.WITHDRAWN)
 

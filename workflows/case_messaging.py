@@ -1,0 +1,123 @@
+"""Messages to customers and staff, and what happens when the customer cannot be reached.
+
+Every message is one `send_message` activity with an idempotency key from the workflow id
+and a sequence carried in the state. A customer message the mail server refuses for good
+does not fail the case: staff are alerted and the process waits for a corrected address,
+or for staff to choose another channel (then the case owner gets each message to deliver).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from enum import Enum
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+from workflows.case_waits import CaseWaits
+
+with workflow.unsafe.imports_passed_through():
+    from complaints.intake import ContactChannel
+    from complaints.messages import MessageKind, MessageReceipt, MessageRequest, Recipient
+    from complaints.rules import StaffMember
+
+MESSAGE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=5))
+# Must match activities.complaint_activities.PERMANENT_DELIVERY_FAILURE (not imported: I/O module).
+PERMANENT_DELIVERY_FAILURE = "PermanentDeliveryFailure"
+# Before this patch a refused customer message was only recorded; such cases replay so.
+WAIT_FOR_CONTACT_PATCH = "wait-for-corrected-customer-address"
+
+
+class Delivery(Enum):
+    SENT = "sent"
+    REFUSED = "refused"  # permanently: the address (or the content) will be refused again
+    FAILED = "failed"  # gave up retrying, or could not render
+
+
+class CaseMessaging(CaseWaits):
+    async def _send(self, kind: MessageKind, to: Recipient, **content: object) -> Delivery:
+        """Send one message; a failure is recorded, never fatal to the case."""
+        self.state.message_seq += 1
+        request = MessageRequest(
+            idempotency_key=f"{workflow.info().workflow_id}:{kind.value}:{self.state.message_seq}",
+            kind=kind,
+            to=to,
+            case=self._brief(),
+            **content,
+        )
+        relay = f" (to {request.relay_to.name}, by {request.channel})" if request.relay_to else ""
+        try:
+            await workflow.execute_activity(
+                "send_message",
+                request,
+                result_type=MessageReceipt,
+                start_to_close_timeout=timedelta(seconds=60),
+                schedule_to_close_timeout=timedelta(hours=6),
+                retry_policy=MESSAGE_RETRY,
+                summary=f"{kind.summary} to {to.name}{relay}",
+            )
+        except ActivityError as failure:
+            cause = failure.cause or failure
+            self._record("message failed", f"{kind.value} to {to.email}: {cause}")
+            refused = isinstance(cause, ApplicationError) and cause.type == PERMANENT_DELIVERY_FAILURE
+            return Delivery.REFUSED if refused else Delivery.FAILED
+        self._record("message sent", f"{kind.value} to {to.name} <{to.email}>{relay}")
+        return Delivery.SENT
+
+    # -- the customer ---------------------------------------------------------------------
+
+    @property
+    def _customer_channel(self) -> ContactChannel:
+        return self.state.contact_channel or self.state.complaint.customer.preferred_channel
+
+    async def _tell_customer(self, kind: MessageKind, *, wait_for_contact: bool = True, **content: object) -> None:
+        """E-mail the customer, or have the owner deliver it by their channel.
+
+        If the mail server refuses the address for good, staff are alerted and (unless
+        `wait_for_contact` is False, for messages that must not hold anything up) this waits
+        for a corrected address or another channel, then sends again.
+        """
+        state = self.state
+        while True:
+            customer = state.complaint.customer
+            to = Recipient(name=customer.name, email=state.contact_email or customer.email)
+            channel = self._customer_channel
+            if channel is not ContactChannel.EMAIL:
+                content = {**content, "relay_to": self._staff_recipient(self.owner), "channel": channel.value}
+            delivery = await self._send(kind, to, **content)
+            if delivery is Delivery.SENT:
+                state.last_customer_update_at = workflow.now()
+                return
+            if delivery is Delivery.FAILED or not workflow.patched(WAIT_FOR_CONTACT_PATCH):
+                return
+            await self._alert_contact_failed(f"{kind.value} to {to.email} was refused")
+            if not wait_for_contact:
+                return
+            await self._wait(lambda: state.contact_problem is None, None, "a corrected customer address")
+
+    async def _alert_contact_failed(self, problem: str) -> None:
+        """Once per problem: tell the owner and the team lead, and show it in the UI."""
+        state = self.state
+        if state.contact_problem is not None:
+            return
+        state.contact_problem = problem
+        self._record("customer unreachable", problem)
+        self._publish()
+        lead = state.rules.staff_member(state.rules.routing[state.complaint.category].escalate_to)
+        people = [self.owner] + ([lead] if lead and lead.id != self.owner.id else [])
+        await self._tell_staff(MessageKind.CONTACT_FAILED, people, note=problem, history=self._history_lines())
+
+    # -- staff ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def _staff_recipient(person: StaffMember) -> Recipient:
+        return Recipient(name=person.name, email=person.email)
+
+    async def _tell_staff(self, kind: MessageKind, people: list[StaffMember], **content: object) -> None:
+        for person in people:
+            await self._send(kind, self._staff_recipient(person), **content)
+
+    async def _tell_department(self, kind: MessageKind, **content: object) -> None:
+        route = self.state.rules.routing[self.state.complaint.category]
+        await self._send(kind, Recipient(name=route.department, email=route.department_email), **content)
