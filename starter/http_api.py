@@ -12,41 +12,33 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
-from typing import Annotated, Any, Final, Literal
+from typing import Annotated, Final, Literal
 
 import structlog
 import uvicorn
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response, Security, status
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, Field
 from temporalio.client import Client
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import RPCError
 
 from complaints.actions import CustomerMessage, Feedback, OfferResponse
 from complaints.case import CaseStatus, Stage
-from complaints.intake import ComplaintInput, describe_problems, workflow_id_for
+from complaints.intake import ComplaintInput, workflow_id_for
 from complaints.search_attributes import COMPLAINT_STAGE
 from complaints.settings import Settings
 from starter._cli_common import connect_or_explain
 from starter.client import (
-    ComplaintError,
-    NoAnswer,
-    QueryFailed,
-    Refused,
-    UnknownComplaint,
     complaint_id_of,
     find_complaint,
     query_status,
-    run_update,
     send_action,
     start_complaint,
     ui_link,
 )
-from starter.http_guards import API_KEY_HEADER, ApiKeys, BodySizeLimit
+from starter.http_errors import ERROR_RESPONSES, Problem, add_error_handlers
+from starter.http_guards import API_KEY_HEADER, MISSING_KEY, ApiKeys, BodySizeLimit
 
-CUSTOMER_MESSAGE_UPDATE: Final = "add_customer_message"
 READY_TIMEOUT: Final = timedelta(seconds=3)
 
 log = structlog.get_logger("complaintflow.api")
@@ -72,19 +64,6 @@ class ActionReceipt(BaseModel):
     result: str = Field(description="The workflow's confirmation, verbatim.")
 
 
-class Problem(BaseModel):
-    detail: str = Field(description="What went wrong; for 409 the workflow's reason, verbatim.")
-
-
-class FieldProblem(BaseModel):
-    field: str = Field(description="The field, dotted like `customer.email`.")
-    message: str
-
-
-class ValidationProblem(Problem):
-    errors: list[FieldProblem]
-
-
 # -- who is calling -------------------------------------------------------------------------
 
 _api_key = APIKeyHeader(
@@ -102,7 +81,7 @@ async def authenticate(request: Request, presented: Annotated[str | None, Securi
         log.warning("refused: missing or unknown API key", path=request.url.path, key_sent=bool(presented))
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
-            detail=f"missing or unknown API key: send your system's key in the {API_KEY_HEADER} header",
+            detail=MISSING_KEY,
             headers={"WWW-Authenticate": "ApiKey"},
         )
     return caller
@@ -121,90 +100,6 @@ def _settings(request: Request) -> Settings:
 Caller = Annotated[str, Depends(authenticate)]
 Temporal = Annotated[Client, Depends(_temporal)]
 AppSettings = Annotated[Settings, Depends(_settings)]
-
-# -- errors: one JSON shape, the client library's failures mapped once ------------------------
-
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": Problem, "description": "Missing or unknown API key."},
-    404: {"model": Problem, "description": "No complaint with this id."},
-    409: {"model": Problem, "description": "Refused by the workflow (wrong stage, closed…): its reason, verbatim."},
-    413: {"model": Problem, "description": "The body is over COMPLAINTS_API_MAX_BODY_BYTES."},
-    422: {"model": ValidationProblem, "description": "Invalid input; every problem names its field."},
-    503: {"model": Problem, "description": "Temporal or the worker did not answer in time; safe to retry."},
-}
-
-_STATUS_FOR: list[tuple[type[ComplaintError], int]] = [
-    (UnknownComplaint, status.HTTP_404_NOT_FOUND),
-    (Refused, status.HTTP_409_CONFLICT),
-    (NoAnswer, status.HTTP_503_SERVICE_UNAVAILABLE),
-    (QueryFailed, status.HTTP_503_SERVICE_UNAVAILABLE),  # e.g. "still being received; try again in a moment"
-]
-
-
-def _problem(code: int, detail: str, **extra: Any) -> JSONResponse:
-    headers = {"Retry-After": "1"} if code == status.HTTP_503_SERVICE_UNAVAILABLE else None
-    return JSONResponse({"detail": detail, **extra}, status_code=code, headers=headers)
-
-
-async def _complaint_error(request: Request, exc: Exception) -> Response:
-    for kind, code in _STATUS_FOR:
-        if isinstance(exc, kind):
-            detail = exc.reason if isinstance(exc, Refused) else str(exc)
-            log.info("answered with an error", path=request.url.path, status=code, detail=detail)
-            return _problem(code, detail)
-    raise exc  # any other ComplaintError is a bug: a 500 with a logged traceback
-
-
-async def _temporal_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, RPCError)
-    log.warning("Temporal call failed", path=request.url.path, status=exc.status.name, message=exc.message)
-    if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
-        return _problem(status.HTTP_503_SERVICE_UNAVAILABLE, f"cannot reach Temporal: {exc.message}")
-    return _problem(status.HTTP_502_BAD_GATEWAY, f"error from Temporal ({exc.status.name}): {exc.message}")
-
-
-async def _invalid_request(request: Request, exc: Exception) -> Response:
-    """422 worded like `complaints start`: `customer.email: value is not a valid email address`.
-
-    A caller without a valid key learns nothing about the body: FastAPI parses the JSON
-    before dependencies run, so the key is checked here first.
-    """
-    assert isinstance(exc, RequestValidationError)
-    if (
-        request.url.path.startswith("/complaints")
-        and request.app.state.api_keys.caller(request.headers.get(API_KEY_HEADER)) is None
-    ):
-        return JSONResponse(
-            {"detail": f"missing or unknown API key: send your system's key in the {API_KEY_HEADER} header"},
-            status_code=status.HTTP_401_UNAUTHORIZED,
-            headers={"WWW-Authenticate": "ApiKey"},
-        )
-    problems = [_located_in_body(problem) for problem in exc.errors()]
-    errors = [
-        {"field": ".".join(str(part) for part in problem["loc"]) or "(input)", "message": problem["msg"]}
-        for problem in problems
-    ]
-    return _problem(422, "\n".join(describe_problems(problems)), errors=errors)
-
-
-def _located_in_body(problem: Any) -> dict[str, Any]:
-    """Drop FastAPI's leading `body` so a field reads as in intake; name malformed JSON as intake does."""
-    located: dict[str, Any] = dict(problem)
-    loc = tuple(problem["loc"])
-    if problem.get("type") == "json_invalid":
-        position = loc[1] if len(loc) > 1 else "?"
-        error = (problem.get("ctx") or {}).get("error", problem["msg"])
-        located.update(loc=("input",), msg=f"malformed JSON at position {position}: {error}")
-    elif loc[:1] == ("body",):
-        located["loc"] = loc[1:]
-    return located
-
-
-def _add_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(ComplaintError, _complaint_error)
-    app.add_exception_handler(RPCError, _temporal_error)
-    app.add_exception_handler(RequestValidationError, _invalid_request)
-
 
 # -- routes -----------------------------------------------------------------------------------
 
@@ -225,6 +120,8 @@ async def ready(client: Temporal, response: Response) -> dict[str, str]:
         reason = "" if healthy else "Temporal reports it is not serving"
     except RPCError as exc:
         healthy, reason = False, f"{exc.status.name}: {exc.message}"
+    except RuntimeError as exc:  # a client that has not connected yet reports a failed connect this way
+        healthy, reason = False, str(exc).splitlines()[0]
     if not healthy:
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
         response.headers["Retry-After"] = "1"
@@ -288,8 +185,7 @@ async def customer_message(
     if "channel" not in message.model_fields_set:
         message = message.model_copy(update={"channel": caller})
     log.info("customer message", caller=caller, complaint_id=complaint_id, message_id=message.message_id)
-    result = await run_update(client, complaint_id, CUSTOMER_MESSAGE_UPDATE, message)
-    return _receipt(complaint_id, result)
+    return _receipt(complaint_id, await send_action(client, complaint_id, message))
 
 
 @complaints.post("/{complaint_id}/offer-response", summary="The customer's answer to the offer")
@@ -361,9 +257,9 @@ def create_app(
     app.state.settings = settings
     app.state.api_keys = keys
     app.add_middleware(BodySizeLimit, max_bytes=settings.api_max_body_bytes)
-    _add_error_handlers(app)
+    add_error_handlers(app)
     app.include_router(health)
-    app.include_router(complaints, dependencies=[Depends(authenticate)], responses=_ERRORS)
+    app.include_router(complaints, dependencies=[Depends(authenticate)], responses=ERROR_RESPONSES)
     return app
 
 

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 API_KEY_HEADER = "X-API-Key"
 INSECURE_CALLER = "insecure-dev"
+MISSING_KEY = f"missing or unknown API key: send your system's key in the {API_KEY_HEADER} header"
 
 log = structlog.get_logger("complaintflow.api")
 
