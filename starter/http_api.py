@@ -9,8 +9,10 @@ for its whole life. Run it with `complaints api`.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import signal
+import threading
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from datetime import timedelta
 from typing import Annotated, Final, Literal
 
@@ -264,10 +266,28 @@ def create_app(
 
 
 async def serve(app: FastAPI, host: str, port: int) -> bool:
-    """Serve until Ctrl-C / SIGTERM; False when it could not start (port taken, startup failed)."""
+    """Serve until Ctrl-C / SIGTERM, then return; False when it could not start (port taken, startup failed).
+
+    uvicorn stops gracefully on those signals and then raises them again, which would kill the
+    process (SIGTERM: status 143) after a clean stop; here that second signal is let go.
+    """
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_config=None, lifespan="on"))
-    try:
-        await server.serve()
-    except SystemExit:  # uvicorn exits this way when it cannot bind
-        return False
+    with _signals_after_uvicorn_ignored():
+        try:
+            await server.serve()
+        except SystemExit:  # uvicorn exits this way when it cannot bind
+            return False
     return server.started
+
+
+@contextmanager
+def _signals_after_uvicorn_ignored() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
