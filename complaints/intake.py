@@ -7,6 +7,7 @@ refuses the same bad input with the same message.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -163,11 +164,20 @@ class InvalidInput(ValueError):
 
 
 def describe_validation_error(error: ValidationError, prefix: str = "") -> str:
+    return "\n".join(describe_problems(error.errors(), prefix))
+
+
+def describe_problems(problems: Iterable[Mapping[str, Any]], prefix: str = "") -> list[str]:
+    """`customer.email: value is not a valid email address: …`, one line per problem.
+
+    Takes pydantic's error dicts (also what FastAPI reports), so every entry point words
+    the same bad field the same way.
+    """
     lines = []
-    for problem in error.errors():
+    for problem in problems:
         location = ".".join(str(part) for part in problem["loc"]) or "(input)"
         lines.append(f"{prefix}{location}: {problem['msg']}")
-    return "\n".join(lines)
+    return lines
 
 
 _complaint_list = TypeAdapter(list[ComplaintInput])

@@ -10,7 +10,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -42,6 +42,22 @@ class Settings(BaseSettings):
     log_format: Literal["console", "json"] = "console"
     log_level: str = "INFO"
     web_ui_url: str = "http://localhost:8233"
+
+    # The HTTP intake API (`complaints api`).
+    api_keys: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description=(
+            "API keys of the systems allowed to call the HTTP intake API, by system name, as JSON: "
+            '`{"crm": "<key>", "webform": "<key>"}`. Callers send theirs in the `X-API-Key` header; '
+            "the system's name is logged with what it sent. With none, `complaints api` refuses to start "
+            "(unless `--insecure-dev`)."
+        ),
+    )
+    api_max_body_bytes: int = Field(
+        default=64 * 1024,
+        gt=0,
+        description="Largest request body the HTTP intake API reads, in bytes; larger ones (chunked too) get 413.",
+    )
 
     @cached_property
     def effective_database_url(self) -> str:

@@ -4,6 +4,7 @@
     complaints admin show C-1001     and: timeline, list, findings, approve, reject, amend,
                                      offer-response, reopen, feedback, reassign, note, withdraw
     complaints worker                run a worker
+    complaints api                   the HTTP intake API (uvicorn; keys in COMPLAINTS_API_KEYS)
     complaints dev                   dev server + mail sink + worker + example (`make run`)
 
 Exit codes (scripts can trust them; errors go to stderr, results to stdout):
@@ -21,6 +22,7 @@ TEMPORAL_NAMESPACE, TEMPORAL_PROFILE, …; default localhost:7233).
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import json
 import os
 import sys
@@ -29,13 +31,16 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
+from pydantic_settings import SettingsError
 from temporalio.client import Client
 
 from complaints.intake import InvalidInput, parse_complaints
+from complaints.logging import configure_logging
 from complaints.settings import Settings
 from starter._cli_common import EXIT_CODES_HELP, ExitCode, error, fail, run
 from starter.admin import admin
-from starter.client import StartResult, start_complaints
+from starter.client import StartResult, start_complaints, ui_link
 from starter.mail import mail
 
 app = typer.Typer(
@@ -46,11 +51,6 @@ app = typer.Typer(
 )
 app.add_typer(admin, name="admin")
 app.add_typer(mail, name="mail")
-
-
-def ui_link(settings: Settings, namespace: str, workflow_id: str) -> str:
-    """Where an engineer sees this complaint in the Temporal Web UI."""
-    return f"{settings.web_ui_url.rstrip('/')}/namespaces/{namespace}/workflows/{workflow_id}"
 
 
 def _read_input(source: str) -> str:
@@ -87,7 +87,7 @@ def start(
                 "outcome": r.outcome,
                 "closed": r.closed,
                 "same_input": r.same_input,
-                "url": ui_link(settings, namespace, r.workflow_id),
+                "url": ui_link(settings.web_ui_url, namespace, r.workflow_id),
             }
             for r in results
         ]
@@ -95,7 +95,10 @@ def start(
     else:
         for r in results:
             state = " (closed)" if r.closed else ""
-            print(f"{r.outcome:<8} {r.workflow_id}{state}  {ui_link(settings, namespace, r.workflow_id)}", flush=True)
+            print(
+                f"{r.outcome:<8} {r.workflow_id}{state}  {ui_link(settings.web_ui_url, namespace, r.workflow_id)}",
+                flush=True,
+            )
     for r in results:
         if r.same_input is False:
             error(f"warning: {r.workflow_id} already exists with different content; it was not changed")
@@ -107,6 +110,51 @@ def worker() -> None:
     import worker as worker_module  # imported here: it pulls in workflows and activities
 
     worker_module.main()
+
+
+@app.command()
+def api(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    insecure_dev: Annotated[
+        bool,
+        typer.Option("--insecure-dev", help="Serve without API keys when none are configured (loopback only)."),
+    ] = False,
+) -> None:
+    """Serve the HTTP intake API (keys: COMPLAINTS_API_KEYS; docs at /docs) until Ctrl-C / SIGTERM."""
+    from starter.http_api import create_app, serve
+    from starter.http_guards import ApiConfigError, ApiKeys
+
+    try:
+        settings = Settings()
+    except (SettingsError, ValidationError) as exc:  # e.g. COMPLAINTS_API_KEYS that is not a JSON object
+        fail(ExitCode.INVALID, f"cannot start the API: invalid settings: {_first_line(str(exc))}")
+    configure_logging(settings.log_format, settings.log_level)
+    if insecure_dev and not _is_loopback(host):
+        fail(ExitCode.INVALID, f"--insecure-dev serves without keys, so only on a loopback address, not {host}")
+    try:
+        keys = ApiKeys(settings.api_keys, insecure_dev=insecure_dev)
+    except ApiConfigError as exc:
+        fail(ExitCode.INVALID, f"cannot start the API: {exc}")
+
+    async def work(client: Client) -> bool:
+        return await serve(create_app(settings, keys=keys, client=client), host, port)
+
+    if not run(work):
+        fail(ExitCode.FAILED, f"the API did not start on {host}:{port} (see the log above)")
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else text
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 @app.command()

@@ -145,6 +145,11 @@ def input_sha256(complaint: ComplaintInput) -> str:
     return hashlib.sha256(canonical_json(complaint).encode()).hexdigest()
 
 
+def ui_link(web_ui_url: str, namespace: str, workflow_id: str) -> str:
+    """Where an engineer sees this complaint in the Temporal Web UI."""
+    return f"{web_ui_url.rstrip('/')}/namespaces/{namespace}/workflows/{workflow_id}"
+
+
 def summary_for(complaint: ComplaintInput) -> str:
     """One line for the Web UI's workflow list: `Complaint C-1 · Ada Lovelace · billing · high`."""
     priority = complaint.priority or "priority by rules"

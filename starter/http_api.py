@@ -1,0 +1,293 @@
+"""The HTTP intake API: how other systems (CRM, web forms, the call centre) open complaints and
+pass on what customers send, without speaking Temporal.
+
+Every route goes through `starter.client` with the same models as `complaints start` and
+`complaints admin`, so the CLI, the library and the API validate the same way, start the same
+idempotent way and refuse with the workflow's own reason. One Temporal client serves the app
+for its whole life. Run it with `complaints api`.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from datetime import timedelta
+from typing import Annotated, Final, Literal
+
+import structlog
+import uvicorn
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response, Security, status
+from fastapi.security import APIKeyHeader
+from pydantic import BaseModel, Field
+from temporalio.client import Client
+from temporalio.service import RPCError
+
+from complaints.actions import CustomerMessage, Feedback, OfferResponse
+from complaints.case import CaseStatus, Stage
+from complaints.intake import ComplaintInput, workflow_id_for
+from complaints.search_attributes import COMPLAINT_STAGE
+from complaints.settings import Settings
+from starter._cli_common import connect_or_explain
+from starter.client import (
+    complaint_id_of,
+    find_complaint,
+    query_status,
+    send_action,
+    start_complaint,
+    ui_link,
+)
+from starter.http_errors import ERROR_RESPONSES, Problem, add_error_handlers
+from starter.http_guards import API_KEY_HEADER, MISSING_KEY, ApiKeys, BodySizeLimit
+
+READY_TIMEOUT: Final = timedelta(seconds=3)
+
+log = structlog.get_logger("complaintflow.api")
+
+
+class ComplaintReceipt(BaseModel):
+    """What `POST /complaints` answers, whether it started the complaint or found it."""
+
+    complaint_id: str
+    workflow_id: str
+    run_id: str
+    outcome: Literal["started", "existing"] = Field(description="`started` (201) or `existing` (200).")
+    stage: Stage | None = Field(description="Where the case stands (its `ComplaintStage` search attribute).")
+    closed: bool = Field(description="The complaint has finished (closed or withdrawn); it is never restarted.")
+    url: str = Field(description="The complaint in the Temporal Web UI.")
+
+
+class ActionReceipt(BaseModel):
+    """The workflow accepted what was sent."""
+
+    complaint_id: str
+    workflow_id: str
+    result: str = Field(description="The workflow's confirmation, verbatim.")
+
+
+# -- who is calling -------------------------------------------------------------------------
+
+_api_key = APIKeyHeader(
+    name=API_KEY_HEADER,
+    auto_error=False,
+    description="The calling system's key (COMPLAINTS_API_KEYS); its name is recorded with what it sends.",
+)
+
+
+async def authenticate(request: Request, presented: Annotated[str | None, Security(_api_key)]) -> str:
+    """The calling system's name; 401 unless `X-API-Key` is one of the configured keys."""
+    keys: ApiKeys = request.app.state.api_keys
+    caller = keys.caller(presented)
+    if caller is None:
+        log.warning("refused: missing or unknown API key", path=request.url.path, key_sent=bool(presented))
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            detail=MISSING_KEY,
+            headers={"WWW-Authenticate": "ApiKey"},
+        )
+    return caller
+
+
+def _temporal(request: Request) -> Client:
+    client: Client = request.app.state.temporal
+    return client
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+Caller = Annotated[str, Depends(authenticate)]
+Temporal = Annotated[Client, Depends(_temporal)]
+AppSettings = Annotated[Settings, Depends(_settings)]
+
+# -- routes -----------------------------------------------------------------------------------
+
+health = APIRouter(prefix="/health", tags=["health"])
+
+
+@health.get("/live", summary="The process is up")
+async def live() -> dict[str, str]:
+    """For a liveness probe: answers while the process serves HTTP. No key needed."""
+    return {"status": "ok"}
+
+
+@health.get("/ready", summary="Temporal is reachable", responses={503: {"model": Problem}})
+async def ready(client: Temporal, response: Response) -> dict[str, str]:
+    """For a readiness probe: the Temporal frontend's own health check; 503 while it fails. No key needed."""
+    try:
+        healthy = await client.service_client.check_health(timeout=READY_TIMEOUT)
+        reason = "" if healthy else "Temporal reports it is not serving"
+    except RPCError as exc:
+        healthy, reason = False, f"{exc.status.name}: {exc.message}"
+    except RuntimeError as exc:  # a client that has not connected yet reports a failed connect this way
+        healthy, reason = False, str(exc).splitlines()[0]
+    if not healthy:
+        response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+        response.headers["Retry-After"] = "1"
+        return {"status": "unavailable", "detail": f"cannot reach Temporal: {reason}"}
+    return {"status": "ok", "namespace": client.namespace}
+
+
+complaints = APIRouter(prefix="/complaints", tags=["complaints"])
+
+
+@complaints.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Open a complaint (idempotent on its id)",
+    responses={200: {"model": ComplaintReceipt, "description": "It already existed with this same content."}},
+)
+async def open_complaint(
+    complaint: ComplaintInput, caller: Caller, client: Temporal, settings: AppSettings, response: Response
+) -> ComplaintReceipt:
+    """Start the complaint's workflow: 201 when this call started it, 200 when the same complaint
+    already existed (running or closed; it is never started twice), 409 when its id is taken by
+    a complaint with other content (which is left unchanged)."""
+    result = await start_complaint(client, complaint, settings.task_queue)
+    log.info("complaint received", caller=caller, complaint_id=complaint.id, outcome=result.outcome)
+    if result.same_input is False:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            detail=f"complaint {complaint.id} already exists with different content; it was not changed",
+        )
+    stage: Stage | None = Stage.RECEIVED
+    if not result.started:
+        _, description = await find_complaint(client, complaint.id)
+        stage = _stage(description.typed_search_attributes.get(COMPLAINT_STAGE))
+        response.status_code = status.HTTP_200_OK
+    return ComplaintReceipt(
+        complaint_id=result.complaint_id,
+        workflow_id=result.workflow_id,
+        run_id=result.run_id,
+        outcome="started" if result.started else "existing",
+        stage=stage,
+        closed=result.closed,
+        url=ui_link(settings.web_ui_url, client.namespace, result.workflow_id),
+    )
+
+
+@complaints.get("/{complaint_id}", summary="Where a complaint stands")
+async def complaint_status(complaint_id: str, caller: Caller, client: Temporal) -> CaseStatus:
+    """The workflow's `status` query: stage, what it waits for and until when, owner, remedy."""
+    return await query_status(client, complaint_id)
+
+
+@complaints.post("/{complaint_id}/messages", summary="Pass on something the customer sent")
+async def customer_message(
+    complaint_id: str, message: CustomerMessage, caller: Caller, client: Temporal
+) -> ActionReceipt:
+    """New information or a reply from the customer, as the `add_customer_message` update.
+
+    The same `message_id` twice is recorded once, so retrying is safe. Without a `channel`,
+    the calling system's name is used.
+    """
+    if "channel" not in message.model_fields_set:
+        message = message.model_copy(update={"channel": caller})
+    log.info("customer message", caller=caller, complaint_id=complaint_id, message_id=message.message_id)
+    return _receipt(complaint_id, await send_action(client, complaint_id, message))
+
+
+@complaints.post("/{complaint_id}/offer-response", summary="The customer's answer to the offer")
+async def offer_response(complaint_id: str, answer: OfferResponse, caller: Caller, client: Temporal) -> ActionReceipt:
+    """Accept, decline (with a reason) or counter (with an amount), as the `respond_to_offer` update.
+
+    `recorded_by` (default `customer`) is recorded with the calling system: `customer via crm`.
+    """
+    answer = answer.model_copy(update={"recorded_by": f"{answer.recorded_by} via {caller}"})
+    log.info("offer response", caller=caller, complaint_id=complaint_id, answer=answer.answer.value)
+    return _receipt(complaint_id, await send_action(client, complaint_id, answer))
+
+
+@complaints.post("/{complaint_id}/feedback", summary="The customer's survey answer")
+async def feedback(complaint_id: str, answer: Feedback, caller: Caller, client: Temporal) -> ActionReceipt:
+    """CSAT 1-5 and a comment, as the `submit_feedback` update."""
+    log.info("feedback", caller=caller, complaint_id=complaint_id, csat=answer.csat)
+    return _receipt(complaint_id, await send_action(client, complaint_id, answer))
+
+
+def _stage(value: str | None) -> Stage | None:
+    try:
+        return Stage(value) if value is not None else None
+    except ValueError:  # a stage this version does not know
+        return None
+
+
+def _receipt(reference: str, result: str) -> ActionReceipt:
+    complaint_id = complaint_id_of(reference)
+    return ActionReceipt(complaint_id=complaint_id, workflow_id=workflow_id_for(complaint_id), result=result)
+
+
+# -- the app ----------------------------------------------------------------------------------
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    keys: ApiKeys | None = None,
+    insecure_dev: bool = False,
+    client: Client | None = None,
+) -> FastAPI:
+    """The API with its own Temporal client, connected at startup (via envconfig) unless given.
+
+    Raises `ApiConfigError` when no API keys are configured and `insecure_dev` is not set.
+    """
+    settings = settings or Settings()
+    keys = keys or ApiKeys(settings.api_keys, insecure_dev=insecure_dev)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.temporal = client or await connect_or_explain()
+        if keys.insecure_dev:
+            log.warning("serving WITHOUT API keys (--insecure-dev): for this machine only")
+        log.info("HTTP intake API ready", namespace=app.state.temporal.namespace, systems=keys.systems)
+        yield
+
+    app = FastAPI(
+        title="Complaintflow intake API",
+        version="1",
+        description=(
+            "Open complaints and pass on what customers send. Every `/complaints` route needs the calling "
+            f"system's key in the `{API_KEY_HEADER}` header. Errors are JSON with a `detail`: 401 bad key, "
+            "404 unknown complaint, 409 refused by the workflow (its reason, verbatim), 413 body too large, "
+            "422 invalid input (each problem names its field), 503 Temporal or the worker did not answer."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.api_keys = keys
+    app.add_middleware(BodySizeLimit, max_bytes=settings.api_max_body_bytes)
+    add_error_handlers(app)
+    app.include_router(health)
+    app.include_router(complaints, dependencies=[Depends(authenticate)], responses=ERROR_RESPONSES)
+    return app
+
+
+async def serve(app: FastAPI, host: str, port: int) -> bool:
+    """Serve until Ctrl-C / SIGTERM, then return; False when it could not start (port taken, startup failed).
+
+    uvicorn stops gracefully on those signals and then raises them again, which would kill the
+    process (SIGTERM: status 143) after a clean stop; here that second signal is let go.
+    """
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_config=None, lifespan="on"))
+    with _signals_after_uvicorn_ignored():
+        try:
+            await server.serve()
+        except SystemExit:  # uvicorn exits this way when it cannot bind
+            return False
+    return server.started
+
+
+@contextmanager
+def _signals_after_uvicorn_ignored() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
