@@ -124,10 +124,11 @@ def render_status(status: CaseStatus) -> Panel:
     return Panel(Group(*parts), title=f"Complaint {status.complaint_id}", title_align="left", expand=False)
 
 
-def span(value: timedelta) -> str:
-    """'2d 3h 15m', '-4h 0m' once overdue: how people speak of time left."""
+def span(value: timedelta, *, in_days: bool = True) -> str:
+    """'2d 3h 15m', '-4h 0m' once overdue: how people speak of time left. Business time is
+    counted in working hours (`in_days=False`): '25h 30m', not '1d 1h 30m'."""
     sign, seconds = ("-" if value < timedelta(0) else ""), abs(int(value.total_seconds()))
-    days, rest = divmod(seconds, 86400)
+    days, rest = divmod(seconds, 86400) if in_days else (0, seconds)
     hours, minutes = rest // 3600, rest % 3600 // 60
     return f"{sign}{days}d {hours}h {minutes}m" if days else f"{sign}{hours}h {minutes}m"
 
@@ -139,13 +140,13 @@ def clocks_table(status: CaseStatus) -> Table:
         table.add_column(column, no_wrap=True)
     styles = {"breached": "bold red", "met": "green", "paused": "yellow"}
     for clock in status.clocks:
-        measure = "business" if clock.business else "calendar"
+        measure, days = ("business", False) if clock.business else ("calendar", True)
         table.add_row(
             clock.kind.value.replace("_", " "),
-            f"{span(clock.target)} {measure}",
-            span(clock.elapsed),
-            span(clock.paused),
-            "—" if clock.stopped_at else span(clock.remaining),
+            f"{span(clock.target, in_days=days)} {measure}",
+            span(clock.elapsed, in_days=days),
+            span(clock.paused, in_days=days),
+            "—" if clock.stopped_at else span(clock.remaining, in_days=days),
             short(clock.deadline) if not clock.stopped_at else f"stopped {short(clock.stopped_at)}",
             Text(clock.status, style=styles.get(clock.status, "")),
         )

@@ -1,7 +1,7 @@
 """`complaints dev` (what `make run` calls): the whole system on one machine, in one terminal.
 
-Starts the Temporal dev server (SQLite file, WAL), the SMTP sink and a worker as child
-processes, each in its own process group so Ctrl-C reaches only this supervisor, which then
+Starts the Temporal dev server (SQLite file, WAL), the SMTP sink, a worker and the HTTP
+intake API as child processes, each in its own process group so Ctrl-C reaches only this supervisor, which then
 stops them in a safe order: worker first (it finishes running activities), then the sink,
 then the server. The data lives in `--data-dir` (default `.data`), so running it again
 resumes the same complaints. Once everything is ready it submits `examples/complaint.json`
@@ -38,6 +38,10 @@ HOST: Final = "127.0.0.1"
 TEMPORAL_PORT: Final = 7233
 UI_PORT: Final = 8233
 SMTP_PORT: Final = 1025
+API_PORT: Final = 8000
+# The local intake API's key when COMPLAINTS_API_KEYS is not set: loopback only, printed below.
+DEV_API_KEYS: Final = '{"dev": "dev-key"}'
+API_READY_WITHIN: Final = 30.0
 NAMESPACE: Final = "default"
 EXAMPLE: Final = PROJECT_ROOT / "examples" / "complaint.json"
 DEMO_RULES: Final = PROJECT_ROOT / "config" / "demo.toml"
@@ -131,6 +135,7 @@ def child_env(data_dir: Path) -> dict[str, str]:
         PYTHONUNBUFFERED="1",
     )
     env.setdefault("COMPLAINTS_RULES_FILE", str(DEMO_RULES))
+    env.setdefault("COMPLAINTS_API_KEYS", DEV_API_KEYS)
     return env
 
 
@@ -228,9 +233,19 @@ async def wait_for_worker(worker: Child, client: Client, task_queue: str) -> Non
         await asyncio.sleep(0.3)
 
 
+async def wait_for_port(child: Child, port: int, within: float, what: str) -> None:
+    deadline = asyncio.get_running_loop().time() + within
+    while not port_in_use(port):
+        if child.process.returncode is not None:
+            raise await _died(child, what)
+        if asyncio.get_running_loop().time() > deadline:
+            raise DevError(f"{what} did not listen on {HOST}:{port} within {within:.0f}s")
+        await asyncio.sleep(0.2)
+
+
 async def bring_up(children: list[Child], data_dir: Path, example: bool) -> None:
     """Start server, sink and worker (appending to `children` so they are always stopped)."""
-    taken = [port for port in (TEMPORAL_PORT, UI_PORT, SMTP_PORT) if port_in_use(port)]
+    taken = [port for port in (TEMPORAL_PORT, UI_PORT, SMTP_PORT, API_PORT) if port_in_use(port)]
     if taken:
         ports = ", ".join(f"{HOST}:{port}" for port in taken)
         raise DevError(
@@ -254,6 +269,11 @@ async def bring_up(children: list[Child], data_dir: Path, example: bool) -> None
     children.append(worker)
     await wait_for_worker(worker, client, settings.task_queue)
     say("dev", f"worker polling task queue {settings.task_queue!r}")
+    api_argv = [sys.executable, "-m", "starter.cli", "api", "--host", HOST, "--port", str(API_PORT)]
+    api = await spawn("api", api_argv, env)
+    children.append(api)
+    await wait_for_port(api, API_PORT, API_READY_WITHIN, "the intake API")
+    say("dev", f"intake API ready on http://{HOST}:{API_PORT} (OpenAPI: /docs)")
 
     result = await submit_example(client, settings) if example else None
     print_guide(settings, data_dir, result)
@@ -287,6 +307,7 @@ def print_guide(settings: Settings, data_dir: Path, result: StartResult | None) 
         f"  Temporal Web UI   {ui}/namespaces/{NAMESPACE}",
         f"  Temporal server   {HOST}:{TEMPORAL_PORT}   (state: {data_dir / 'temporal.db'})",
         f"  Mail sent         {data_dir / 'mail'}   (one .eml file per message)",
+        f"  Intake API        http://{HOST}:{API_PORT}/docs   (X-API-Key: dev-key unless COMPLAINTS_API_KEYS is set)",
     ]
     if result is not None:
         cid = result.complaint_id
@@ -320,7 +341,10 @@ def print_guide(settings: Settings, data_dir: Path, result: StartResult | None) 
             f'  {c} admin feedback {cid} --csat 5 --comment "Quick and fair, thank you"',
             "      → thank-you letter, outcome recorded, stage Closed.",
             "",
-            f"  Any time: {c} admin timeline {cid}   ·   {c} admin list",
+            f"  Any time: {c} admin timeline {cid}   ·   {c} admin list   ·   {c} admin due --within 7d",
+            "  The customer's reply through the intake API:",
+            f"  curl -s -X POST http://{HOST}:{API_PORT}/complaints/{cid}/messages -H 'X-API-Key: dev-key' \\",
+            "       -H 'Content-Type: application/json' -d '{\"text\": \"It was the card ending 1881.\"}'",
         ]
     lines.append("")
     for line in lines:
@@ -374,9 +398,13 @@ async def supervise(data_dir: Path, example: bool) -> int:
 
 
 async def shutdown(children: list[Child]) -> None:
-    """Worker first (it finishes running activities), then the sink, then the server."""
+    """The intake API, the worker (it finishes running activities), the sink, then the server."""
     by_name = {child.name: child for child in children}
-    plan = [("worker", signal.SIGTERM, WORKER_STOP_WITHIN), ("mail", signal.SIGTERM, SINK_STOP_WITHIN)]
+    plan = [
+        ("api", signal.SIGTERM, WORKER_STOP_WITHIN),
+        ("worker", signal.SIGTERM, WORKER_STOP_WITHIN),
+        ("mail", signal.SIGTERM, SINK_STOP_WITHIN),
+    ]
     plan.append(("server", signal.SIGINT, SERVER_STOP_WITHIN))
     for name, sig, within in plan:
         if name in by_name:
