@@ -42,6 +42,10 @@ ComplaintId = Annotated[
     AfterValidator(_not_prefixed),
 ]
 NonEmptyText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+# A regulatory profile's name (`uk-fca-disp`) and a product (`payment_services`, matched
+# case-insensitively against a regulatory rule's products).
+ProfileName = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+ProductName = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=64)]
 Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
 
 
@@ -110,6 +114,16 @@ class ComplaintInput(BaseModel):
     claimed_amount: Money | None = None
     received_at: AwareDatetime | None = None
     channel: str = "email"
+    regulatory_profile: ProfileName | None = Field(
+        default=None,
+        description="The regulator's complaint-handling rules the case runs under (a profile of the rules' [sla] "
+        "table, e.g. uk-fca-disp, us-cfpb, internal); by default the rules' default_profile.",
+    )
+    product: ProductName | None = Field(
+        default=None,
+        description="The product complained about, e.g. payment_services: some regulatory deadlines apply to "
+        "certain products only.",
+    )
 
     @property
     def workflow_id(self) -> str:

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
 from complaints.compensation import CompensationTable
 from complaints.intake import Category
+from complaints.sla import SlaConfig
 
 
 class _Config(BaseModel):
@@ -67,6 +68,9 @@ class CaseRules(_Config):
     routing: dict[Category, Route]
     timings: Timings = Timings()
     compensation: CompensationTable = CompensationTable()
+    # SLA clocks, business calendars and regulatory profiles; rules (and histories) from
+    # before them get the default: UK office hours, no regulator.
+    sla: SlaConfig = SlaConfig.default()
     continue_as_new_after_events: int = Field(default=5000, ge=50)
 
     @model_validator(mode="after")
