@@ -1,6 +1,6 @@
 """How close to their due time SLA warnings and breaches fire, with many complaints open.
 
-    .venv/bin/python benchmarks/sla_precision.py [--cases 1000] [--target-seconds 240]
+    .venv/bin/python benchmarks/sla_precision.py [--cases 1000] [--target-seconds 240] [--database-url URL]
 
 Starts a real dev server (SQLite file, WAL), the mail sink and a worker process, opens
 `--cases` complaints whose first-response clock has a short calendar-time target (see
@@ -77,7 +77,7 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-async def measure(cases: int, target: timedelta, data_dir: Path) -> None:
+async def measure(cases: int, target: timedelta, data_dir: Path, database_url: str | None) -> None:
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(Path(sys.executable).parent / "temporal"),
         data_converter=pydantic_data_converter,
@@ -105,6 +105,8 @@ async def measure(cases: int, target: timedelta, data_dir: Path) -> None:
         COMPLAINTS_SMTP_PORT=str(sink.port),
         COMPLAINTS_LOG_LEVEL="WARNING",
     )
+    if database_url:
+        worker_env["COMPLAINTS_DATABASE_URL"] = database_url
     worker = await asyncio.create_subprocess_exec(sys.executable, str(ROOT / "worker.py"), env=worker_env, cwd=ROOT)
     try:
         began = time.monotonic()
@@ -155,10 +157,13 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=1000)
     parser.add_argument("--target-seconds", type=int, default=240, help="must match sla_precision.toml")
     parser.add_argument("--keep", action="store_true", help="keep the data directory")
+    parser.add_argument(
+        "--database-url", help="the app's store (default: SQLite in the data directory), e.g. postgresql+psycopg://..."
+    )
     args = parser.parse_args()
     data_dir = Path(tempfile.mkdtemp(prefix="sla-precision-"))
     try:
-        asyncio.run(measure(args.cases, timedelta(seconds=args.target_seconds), data_dir))
+        asyncio.run(measure(args.cases, timedelta(seconds=args.target_seconds), data_dir, args.database_url))
     finally:
         if not args.keep:
             shutil.rmtree(data_dir, ignore_errors=True)
