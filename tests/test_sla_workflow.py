@@ -9,17 +9,27 @@ in test_calendar.py); these tests prove the workflow fires at them, to the secon
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from email.message import EmailMessage
 from pathlib import Path
 
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from complaints.actions import CustomerMessage, InformationRequest, PriorityRaise, Withdrawal
+from complaints.actions import (
+    Approval,
+    CustomerMessage,
+    InformationRequest,
+    OfferAnswer,
+    OfferResponse,
+    PriorityRaise,
+    Withdrawal,
+)
 from complaints.case import CaseStatus, Stage
 from complaints.intake import Priority
 from complaints.rules import load_rules
 from complaints.settings import Settings
 from complaints.sla import ClockKind, ClockReport
+from starter.mailsink import read_mail, stored_mail_files
 from tests.support import FINDINGS, Handle, mail_kinds, reach, skip, start_case, status
 from workflows import ComplaintWorkflow
 
@@ -184,3 +194,34 @@ async def test_without_an_intake_priority_the_rules_derive_it_and_raise_it_on_se
     [event] = [e for e in await handle.query(ComplaintWorkflow.timeline) if e.kind == "priority raised"]
     assert event.actor == "rules" and event.detail.startswith("normal → high")
     await handle.execute_update(ComplaintWorkflow.withdraw, Withdrawal(reason="test over"))
+
+
+async def test_fca_resolved_within_three_business_days_is_a_summary_resolution_and_needs_no_holding_response(
+    time_env: WorkflowEnvironment, client: Client, settings: Settings
+) -> None:
+    handle = await start_case(client, priority="high", regulatory_profile="uk-fca-disp")
+    await reach(handle, Stage.INVESTIGATING)
+    await handle.execute_update(ComplaintWorkflow.submit_findings, FINDINGS)
+    await reach(handle, Stage.AWAITING_APPROVAL)
+    await handle.execute_update(ComplaintWorkflow.approve, Approval(approver_id="tl-jordan"))
+    await reach(handle, Stage.AWAITING_CUSTOMER)
+    await handle.execute_update(ComplaintWorkflow.respond_to_offer, OfferResponse(answer=OfferAnswer.ACCEPT))
+    await reach(handle, Stage.FOLLOWING_UP)
+    reference = handle.id.removeprefix("complaint-")
+    [letter] = [
+        read_mail(p) for p in stored_mail_files(settings.mail_dir) if _is(read_mail(p), reference, "resolution")
+    ]
+    body = letter.get_body(preferencelist=("plain",))
+    assert body is not None
+    text = " ".join(body.get_content().split())
+    assert "summary resolution communication" in text and "Financial Ombudsman Service" in text
+    assert len(await events(handle, "summary resolution")) == 1
+
+    await skip(time_env, weeks=9)  # past the 8 weeks: resolved long before, so no holding response
+    await handle.result()
+    assert "holding_response" not in mail_kinds(settings.mail_dir, reference)
+    assert not await events(handle, "regulatory deadline")
+
+
+def _is(message: EmailMessage, reference: str, kind: str) -> bool:
+    return bool(message["X-Complaintflow-Reference"] == reference and message["X-Complaintflow-Kind"] == kind)

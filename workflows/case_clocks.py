@@ -20,7 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from complaints import search_attributes as sa
     from complaints.intake import Priority
     from complaints.messages import MessageKind
-    from complaints.regulatory import RegulatoryAction, RegulatoryDeadline
+    from complaints.regulatory import RegulatoryAction, RegulatoryDeadline, RuleKind
     from complaints.sla import (
         ClockKind,
         DueEvent,
@@ -90,19 +90,22 @@ class CaseClocks(CaseMessaging):
                 stop_clock(clock, workflow.now())
         self._clocks_changed()
 
-    def _customer_clock_paused(self, why: str, by: str) -> None:
-        """Waiting on the customer: the resolution clock stops counting (if the config says so)."""
-        self._record("clock paused", why, actor=by)
+    def _customer_clock_paused(self, why: str, by: str, *, during_offer: bool = False) -> None:
+        """Waiting on the customer: the resolution clock stops counting, if the config says so
+        (`pause_resolution_while_awaiting_customer`, or `pause_during_offer` for an open offer)."""
+        sla = self.state.rules.sla
+        allowed = sla.pause_during_offer if during_offer else sla.pause_resolution_while_awaiting_customer
         clock = self._running(ClockKind.RESOLUTION)
-        if clock is not None and not clock.paused and self.state.rules.sla.pause_resolution_while_awaiting_customer:
+        if clock is not None and not clock.paused and allowed:
             pause_clock(clock, workflow.now(), by, why)
+            self._record("clock paused", f"resolution: {why}", actor=by)
             self._clocks_changed()
 
     def _customer_clock_resumed(self, why: str, by: str) -> None:
-        self._record("clock resumed", why, actor=by)
         clock = self._running(ClockKind.RESOLUTION)
         if clock is not None and clock.paused:
             resume_clock(clock, workflow.now(), by, why)
+            self._record("clock resumed", f"resolution: {why}", actor=by)
             self._clocks_changed()
 
     def _message_sent_to_customer(self, kind: MessageKind) -> None:
@@ -257,6 +260,25 @@ class CaseClocks(CaseMessaging):
             people = [self.owner] + ([lead] if lead and lead.id != self.owner.id else [])
             note = f"Regulatory deadline missed: {deadline.description} ({deadline.source})."
             await self._tell_staff(MessageKind.SLA_BREACH, people, note=note, history=self._history_lines())
+
+    def _resolution_note(self) -> str:
+        """Under a regulator the resolution letter is a formal response: say which, and the referral right."""
+        deadlines = self.state.regulatory_deadlines
+        if not deadlines:
+            return ""
+        summary = next((d for d in deadlines if d.kind is RuleKind.SUMMARY_RESOLUTION), None)
+        referral = next((d.referral_right for d in reversed(deadlines) if d.referral_right), None)
+        if summary is not None and workflow.now() <= summary.due:
+            self._record(
+                "summary resolution", f"resolved within {summary.description.split(',')[0]} ({summary.source})"
+            )
+            text = "This letter is our summary resolution communication: we consider your complaint resolved."
+            referral = summary.referral_right or referral
+        else:
+            text = "This letter is our final response to your complaint."
+        if referral:
+            text += f" If you remain dissatisfied, you have the right to refer your complaint to the {referral}."
+        return text
 
     def _regulatory_promise(self) -> RegulatoryDeadline | None:
         """The regulator's deadline the acknowledgement names: the first one that is a response."""

@@ -143,6 +143,7 @@ class RemedyStages(CaseRuntime):
         if not self._done(f"offer-{version}"):
             await self._tell_customer(MessageKind.OFFER, proposal=state.proposal, due=due)
             self._mark_done(f"offer-{version}")
+            self._customer_clock_paused("the offer is with the customer", "system", during_offer=True)
 
         def answered() -> bool:
             return state.offer_response is not None
@@ -152,8 +153,10 @@ class RemedyStages(CaseRuntime):
             await self._tell_customer(MessageKind.OFFER_REMINDER, proposal=state.proposal, due=due)
             self._mark_done(f"offer-reminder-{version}")
         if await self._wait(answered, due, "offer deadline"):
+            self._customer_clock_resumed("the customer answered the offer", "customer")
             self._apply_offer_response()
             return
+        self._customer_clock_resumed("no answer to the offer by its deadline", "system")
         state.offer_standing = True
         self._record("offer lapsed", f"no answer by {when(due)}; the offer stands")
         await self._tell_customer(MessageKind.OFFER_STANDING, proposal=state.proposal, due=self._resolve_now())
@@ -196,7 +199,8 @@ class RemedyStages(CaseRuntime):
                 self._record("paid", f"{receipt.amount:.2f} {receipt.currency}, ledger #{receipt.ledger_id}{note}")
             self._mark_done(f"paid-{proposal.version}")
         if not self._done(f"resolution-{proposal.version}"):
-            await self._tell_customer(MessageKind.RESOLUTION, proposal=proposal, due=self._resolve_now())
+            note = self._resolution_note()
+            await self._tell_customer(MessageKind.RESOLUTION, proposal=proposal, due=self._resolve_now(), note=note)
             self._mark_done(f"resolution-{proposal.version}")
         self._enter(Stage.FOLLOWING_UP)
 
