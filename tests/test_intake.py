@@ -59,6 +59,15 @@ def test_defaults_when_optional_fields_are_left_out() -> None:
     assert parsed.claimed_amount is None
     assert parsed.received_at is None
     assert parsed.desired_outcome is None
+    assert (parsed.regulatory_profile, parsed.product) == (None, None)
+
+
+def test_regulatory_profile_and_product_are_kept_and_the_product_normalised() -> None:
+    (parsed,) = parse_complaints(
+        json.dumps(complaint(regulatory_profile=" uk-fca-disp ", product=" Payment_Services "))
+    )
+
+    assert (parsed.regulatory_profile, parsed.product) == ("uk-fca-disp", "payment_services")
 
 
 def test_a_list_keeps_its_order() -> None:
@@ -146,6 +155,8 @@ BAD_FIELDS: list[tuple[str, tuple[str, ...], object, str]] = [
     ("id-too-long", ("id",), "C" * 65, "id: String should match pattern"),
     ("empty-id", ("id",), "", "id: String should match pattern"),
     ("numeric-id", ("id",), 1001, "id: Input should be a valid string"),
+    ("profile-with-spaces", ("regulatory_profile",), "UK FCA", "regulatory_profile: String should match pattern"),
+    ("blank-product", ("product",), "  ", "product: String should have at least 1 character"),
 ]
 
 
