@@ -22,14 +22,18 @@ from temporalio.worker import Replayer
 from complaints.actions import (
     Amendment,
     Approval,
+    CustomerMessage,
     Feedback,
+    InformationRequest,
     Note,
     OfferAnswer,
     OfferResponse,
+    PriorityRaise,
     Reassignment,
     Rejection,
 )
 from complaints.case import Stage
+from complaints.intake import Priority
 from tests.support import FINDINGS, reach, skip, start_case, to_approval
 from workflows import ComplaintWorkflow
 
@@ -49,9 +53,16 @@ def replayer() -> Replayer:
 
 
 async def record_a_rich_case(env: WorkflowEnvironment, client: Client) -> WorkflowHistory:
-    """Most handlers and stages once: reassign, note, reject, amend, counter, reopen, survey."""
+    """Most handlers and stages once: reassign, note, a question and the customer's reply, a
+    priority raise, SLA warnings and breaches, reject, amend, counter, reopen, survey."""
     handle = await start_case(client)
     await reach(handle, Stage.INVESTIGATING)
+    question = InformationRequest(by="alex", questions="Which card was charged twice?")
+    await handle.execute_update("request_information", question, result_type=str)
+    await skip(env, days=4)  # SLA warnings and breaches (two working days at least), resolution paused
+    await handle.execute_update("add_customer_message", CustomerMessage(text="The one ending 1881."), result_type=str)
+    raise_ = PriorityRaise(priority=Priority.URGENT, by="tl-jordan", reason="vulnerable customer")
+    await handle.execute_update(ComplaintWorkflow.raise_priority, raise_)
     await handle.execute_update("reassign", Reassignment(to_staff_id="sam", brief="Please take over"), result_type=str)
     await handle.execute_update(ComplaintWorkflow.add_note, Note(author="sam", text="Called the customer"))
     await to_approval(handle)
