@@ -2,6 +2,9 @@
 
 The Temporal connection itself is not here: it comes from `temporalio.envconfig`
 (`TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE`, TOML profiles), see `complaints.connection`.
+
+Every field carries a description: `python -m complaints.settings` prints the README's
+"Settings reference" table from them, and a test keeps the README equal to it.
 """
 
 from __future__ import annotations
@@ -14,34 +17,61 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ENV_PREFIX = "COMPLAINTS_"
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="COMPLAINTS_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_file=".env", extra="ignore")
 
-    data_dir: Path = Path(".data")
-    rules_file: Path = PROJECT_ROOT / "config" / "complaints.toml"
-    database_url: str | None = None  # default: SQLite file in data_dir
-    task_queue: str = "complaints"
+    data_dir: Path = Field(
+        Path(".data"),
+        description="Working directory: the default SQLite store and the local mail sink's `mail/` folder.",
+    )
+    rules_file: Path = Field(
+        PROJECT_ROOT / "config" / "complaints.toml",
+        description="Business rules (staff, roles, routing, timings, compensation); "
+        "`complaints dev` uses `config/demo.toml` unless this is set.",
+    )
+    database_url: str | None = Field(
+        None,
+        description="Store for the payout ledger, outbox and outcomes (SQLAlchemy URL). "
+        "Unset: `sqlite+aiosqlite:///<data dir>/complaints.db`; PostgreSQL: `postgresql+psycopg://user:pw@host/db`.",
+    )
+    task_queue: str = Field("complaints", description="Temporal task queue the worker polls and starters use.")
 
-    smtp_host: str = "127.0.0.1"
-    smtp_port: int = 1025
-    smtp_username: str | None = None
-    smtp_password: SecretStr | None = None
-    smtp_starttls: bool = False
-    smtp_use_tls: bool = False
-    smtp_timeout_seconds: float = 10.0
-    mail_from: str = "Complaintflow Customer Care <care@complaintflow.example>"
+    smtp_host: str = Field("127.0.0.1", description="SMTP server for customer and staff mail.")
+    smtp_port: int = Field(1025, description="SMTP port (1025: the local sink, or Mailpit in docker-compose).")
+    smtp_username: str | None = Field(None, description="SMTP login; unset means no authentication.")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password (never logged).")
+    smtp_starttls: bool = Field(False, description="Upgrade the SMTP connection with STARTTLS.")
+    smtp_use_tls: bool = Field(False, description="Connect with implicit TLS (SMTPS, usually port 465).")
+    smtp_timeout_seconds: float = Field(10.0, description="Timeout for one SMTP delivery attempt.")
+    mail_from: str = Field(
+        "Complaintflow Customer Care <care@complaintflow.example>",
+        description="From address of every message.",
+    )
 
     # Who moves the money: the embedded ledger table, or the finance API (HTTP, Idempotency-Key).
-    payout_gateway: Literal["ledger", "finance_api"] = "ledger"
-    finance_api_url: str | None = None  # e.g. https://finance.example/api; POSTs go to <url>/payouts
-    finance_api_key: SecretStr | None = None  # sent as `Authorization: Bearer <key>` when set
-    finance_api_timeout_seconds: float = 10.0
+    payout_gateway: Literal["ledger", "finance_api"] = Field(
+        "ledger",
+        description="`ledger` (the embedded ledger) or `finance_api` (an HTTP finance API; sends `Idempotency-Key`, "
+        "a repeated key counts as paid; the ledger still records every payout).",
+    )
+    finance_api_url: str | None = Field(
+        None, description="Finance API base URL, e.g. `https://finance.example/api`; payouts are POSTed to `/payouts`."
+    )
+    finance_api_key: SecretStr | None = Field(
+        None, description="Sent as `Authorization: Bearer <key>` to the finance API when set."
+    )
+    finance_api_timeout_seconds: float = Field(10.0, description="Timeout for one finance API call.")
 
-    log_format: Literal["console", "json"] = "console"
-    log_level: str = "INFO"
-    web_ui_url: str = "http://localhost:8233"
+    log_format: Literal["console", "json"] = Field(
+        "console", description="`console` (readable in a terminal) or `json` (one object per line, for production)."
+    )
+    log_level: str = Field("INFO", description="Lowest level logged (`DEBUG`, `INFO`, `WARNING`, …).")
+    web_ui_url: str = Field(
+        "http://localhost:8233", description="Temporal Web UI base URL, for the links the CLI prints."
+    )
 
     # The HTTP intake API (`complaints api`).
     api_keys: dict[str, SecretStr] = Field(
@@ -68,3 +98,33 @@ class Settings(BaseSettings):
     @property
     def mail_dir(self) -> Path:
         return self.data_dir / "mail"
+
+
+def env_names() -> dict[str, str]:
+    """Environment variable → field name, for every setting (what deployments may set)."""
+    return {f"{ENV_PREFIX}{name.upper()}": name for name in Settings.model_fields}
+
+
+def _default_text(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, Path) and value.is_absolute() and value.is_relative_to(PROJECT_ROOT):
+        value = value.relative_to(PROJECT_ROOT)
+    if isinstance(value, bool):
+        value = str(value).lower()
+    return f"`{value}`"
+
+
+def reference_table() -> str:
+    """The README's settings table, generated so it cannot drift from the code."""
+    lines = ["| setting | default | what it does |", "|---|---|---|"]
+    for env_name, field_name in env_names().items():
+        field = Settings.model_fields[field_name]
+        description = (field.description or "").replace("|", "\\|")
+        default = field.get_default(call_default_factory=True)
+        lines.append(f"| `{env_name}` | {_default_text(default)} | {description} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(reference_table())

@@ -5,6 +5,7 @@
                                      offer-response, reopen, feedback, reassign, note, withdraw
     complaints worker                run a worker
     complaints api                   the HTTP intake API (uvicorn; keys in COMPLAINTS_API_KEYS)
+    complaints setup-search-attributes   register the search attributes on a real cluster
     complaints dev                   dev server + mail sink + worker + example (`make run`)
 
 Exit codes (scripts can trust them; errors go to stderr, results to stdout):
@@ -37,6 +38,8 @@ from temporalio.client import Client
 
 from complaints.intake import InvalidInput, parse_complaints
 from complaints.logging import configure_logging
+from complaints.search_attributes import ALL as ALL_SEARCH_ATTRIBUTES
+from complaints.search_attributes import SearchAttributeConflict, cli_types, register_search_attributes
 from complaints.settings import Settings
 from starter._cli_common import EXIT_CODES_HELP, ExitCode, error, fail, run
 from starter.admin import admin
@@ -110,6 +113,34 @@ def worker() -> None:
     import worker as worker_module  # imported here: it pulls in workflows and activities
 
     worker_module.main()
+
+
+@app.command("setup-search-attributes")
+def setup_search_attributes(
+    namespace: Annotated[
+        str | None, typer.Option(help="Namespace to set up (default: the connection's, TEMPORAL_NAMESPACE).")
+    ] = None,
+) -> None:
+    """Register Complaintflow's search attributes on a real cluster; safe to run again.
+
+    The dev server registers them itself. Those already there are left alone; one with another type: exit 5.
+    """
+
+    async def work(client: Client) -> tuple[str, list[str] | str]:
+        target = namespace or client.namespace
+        try:
+            return target, await register_search_attributes(client, target)
+        except SearchAttributeConflict as exc:
+            return target, str(exc)
+
+    target, outcome = run(work)
+    if isinstance(outcome, str):
+        fail(ExitCode.FAILED, f"error: {outcome}")
+    types = cli_types()
+    for key in ALL_SEARCH_ATTRIBUTES:
+        state = "registered" if key.name in outcome else "already registered"
+        print(f"{key.name:<24} {types[key.name]:<9} {state}", flush=True)
+    print(f"{len(outcome)} added, {len(types) - len(outcome)} already there (namespace {target})", flush=True)
 
 
 @app.command()
