@@ -17,13 +17,10 @@ from temporalio.testing import WorkflowEnvironment
 from activities import ComplaintActivities
 from activities.outbox import OUTBOX
 from complaints.actions import (
-    Approval,
     ContactCorrection,
     CustomerMessage,
     Feedback,
     InformationRequest,
-    OfferAnswer,
-    OfferResponse,
     Withdrawal,
 )
 from complaints.case import Stage
@@ -31,7 +28,6 @@ from complaints.intake import ContactChannel
 from complaints.settings import Settings
 from starter.mailsink import read_mail, stored_mail_files
 from tests.support import (
-    FINDINGS,
     Handle,
     mail_arrives,
     mail_kinds,
@@ -40,6 +36,7 @@ from tests.support import (
     start_case,
     status,
     timeline_kinds,
+    to_follow_up,
 )
 from workflows import ComplaintWorkflow
 
@@ -171,13 +168,7 @@ async def test_a_customer_who_prefers_post_is_written_to_through_the_owner(clien
 
 
 async def _to_survey(env: WorkflowEnvironment, handle: Handle) -> None:
-    await reach(handle, Stage.INVESTIGATING)
-    await handle.execute_update(ComplaintWorkflow.submit_findings, FINDINGS)
-    await reach(handle, Stage.AWAITING_APPROVAL)
-    await handle.execute_update(ComplaintWorkflow.approve, Approval(approver_id="tl-jordan"))
-    await reach(handle, Stage.AWAITING_CUSTOMER)
-    await handle.execute_update(ComplaintWorkflow.respond_to_offer, OfferResponse(answer=OfferAnswer.ACCEPT))
-    await reach(handle, Stage.FOLLOWING_UP)
+    await to_follow_up(handle)
     await skip(env, days=14, minutes=1)
 
 

@@ -16,11 +16,8 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from complaints.actions import (
-    Approval,
     CustomerMessage,
     InformationRequest,
-    OfferAnswer,
-    OfferResponse,
     PriorityRaise,
     Withdrawal,
 )
@@ -30,7 +27,7 @@ from complaints.rules import load_rules
 from complaints.settings import Settings
 from complaints.sla import ClockKind, ClockReport
 from starter.mailsink import read_mail, stored_mail_files
-from tests.support import FINDINGS, Handle, mail_kinds, reach, skip, start_case, status
+from tests.support import FINDINGS, Handle, mail_kinds, reach, skip, start_case, status, to_follow_up
 from workflows import ComplaintWorkflow
 
 RULES = load_rules(Path(__file__).resolve().parent.parent / "config" / "complaints.toml")
@@ -200,13 +197,7 @@ async def test_fca_resolved_within_three_business_days_is_a_summary_resolution_a
     time_env: WorkflowEnvironment, client: Client, settings: Settings
 ) -> None:
     handle = await start_case(client, priority="high", regulatory_profile="uk-fca-disp")
-    await reach(handle, Stage.INVESTIGATING)
-    await handle.execute_update(ComplaintWorkflow.submit_findings, FINDINGS)
-    await reach(handle, Stage.AWAITING_APPROVAL)
-    await handle.execute_update(ComplaintWorkflow.approve, Approval(approver_id="tl-jordan"))
-    await reach(handle, Stage.AWAITING_CUSTOMER)
-    await handle.execute_update(ComplaintWorkflow.respond_to_offer, OfferResponse(answer=OfferAnswer.ACCEPT))
-    await reach(handle, Stage.FOLLOWING_UP)
+    await to_follow_up(handle)
     reference = handle.id.removeprefix("complaint-")
     [letter] = [
         read_mail(p) for p in stored_mail_files(settings.mail_dir) if _is(read_mail(p), reference, "resolution")

@@ -225,7 +225,9 @@ class CaseClocks(CaseMessaging):
         self._publish()
         note = f"The {kind} target ({clock.target.duration}) passed at {when(event.at)}."
         await self._tell_staff(MessageKind.SLA_BREACH, [*leads, self.owner], note=note, history=self._history_lines())
-        if event.clock_kind in (ClockKind.RESOLUTION, ClockKind.INVESTIGATION) and not self._done(f"delay-{kind}"):
+        # A late investigation is told to the customer by its own escalation (complaint.py); a late
+        # resolution is told here, once.
+        if event.clock_kind is ClockKind.RESOLUTION and not self._done(f"delay-{kind}"):
             self._mark_done(f"delay-{kind}")
             await self._tell_customer(
                 MessageKind.DELAY_NOTICE,
