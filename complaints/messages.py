@@ -75,7 +75,7 @@ class CaseBrief(BaseModel):
     department: str
     stage: str
     customer_timezone: str = "UTC"  # IANA name; customer messages show times in it
-    customer_language: str = "en"  # the HTML part says so (lang); wording per language is for later
+    customer_language: str = "en"  # BCP 47 tag; customer messages use templates/<primary subtag>/ when present
 
 
 class MessageRequest(BaseModel):

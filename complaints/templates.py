@@ -6,12 +6,19 @@ wording can be tested on its own. Each `<kind>.txt.j2` defines `{% block subject
 kind's own `<kind>.html.j2`) laid over the blocks of that text, so the two parts always say
 the same. `StrictUndefined` makes a missing variable an error: a customer must never
 receive a literal "{{ name }}".
+
+Customer messages speak the customer's language where a translation exists: the wording of
+language `xx` lives in `templates/xx/<kind>.txt.j2` (its partials in `templates/xx/` too),
+and a kind without one falls back to the English template. Staff messages stay English, the
+team's shared language. Dates are spelt out from explicit name tables, never the OS locale,
+so a message renders the same on every machine.
 """
 
 from __future__ import annotations
 
 import re
 import textwrap
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -55,6 +62,85 @@ _CURRENCY_SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
 
 
 HTML_LAYOUT = "_message.html.j2"
+DEFAULT_LANGUAGE = "en"  # the templates at the top of TEMPLATE_DIR
+
+
+@dataclass(frozen=True)
+class DateWords:
+    """How one language writes a date: names Monday-first and January-first, and the order."""
+
+    days: tuple[str, ...]
+    months: tuple[str, ...]
+    day_format: str  # fields: weekday, day, month, year
+    when_format: str  # fields: date (as day_format), time (HH:MM), zone
+
+    def __post_init__(self) -> None:
+        if len(self.days) != 7 or len(self.months) != 12:
+            raise ValueError("DateWords needs 7 day names and 12 month names")
+
+
+DATE_WORDS: dict[str, DateWords] = {
+    "en": DateWords(
+        days=(
+            "Monday",
+            "Tuesday",
+            "Wednesday",
+            "Thursday",
+            "Friday",
+            "Saturday",
+            "Sunday",
+        ),
+        months=(
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        ),
+        day_format="{weekday} {day} {month} {year}",
+        when_format="{date}, {time} {zone}",
+    ),
+    "es": DateWords(
+        days=(
+            "lunes",
+            "martes",
+            "miércoles",
+            "jueves",
+            "viernes",
+            "sábado",
+            "domingo",
+        ),
+        months=(
+            "enero",
+            "febrero",
+            "marzo",
+            "abril",
+            "mayo",
+            "junio",
+            "julio",
+            "agosto",
+            "septiembre",
+            "octubre",
+            "noviembre",
+            "diciembre",
+        ),
+        day_format="{weekday} {day} de {month} de {year}",
+        when_format="{date}, {time} {zone}",
+    ),
+}
+
+# The few words of the HTML layout that are not in the text part (its footer).
+LAYOUT_WORDS: dict[str, dict[str, str]] = {
+    "en": {"reference": "reference"},
+    "es": {"reference": "referencia"},
+}
 
 
 class RenderedMessage(BaseModel):
@@ -76,8 +162,33 @@ def is_customer_kind(kind: MessageKind) -> bool:
     return kind in CUSTOMER_KINDS
 
 
-def template_name(kind: MessageKind, part: str = "txt") -> str:
-    return f"{kind.value}.{part}.j2"
+def template_name(kind: MessageKind, part: str = "txt", language: str = DEFAULT_LANGUAGE) -> str:
+    """`offer.txt.j2` in English, `es/offer.txt.j2` in Spanish."""
+    name = f"{kind.value}.{part}.j2"
+    return name if language == DEFAULT_LANGUAGE else f"{language}/{name}"
+
+
+def primary_language(tag: str) -> str:
+    """'es', 'es-ES', 'es_MX', ' ES ' -> 'es'; anything that is not a language subtag -> 'en'.
+
+    Customers' tags come from intake as given; only the primary subtag picks templates, and
+    it must look like one (letters only) so that it can never name a path outside TEMPLATE_DIR.
+    """
+    primary = re.split(r"[-_]", tag.strip(), maxsplit=1)[0].lower()
+    return primary if re.fullmatch(r"[a-z]{2,8}", primary) else DEFAULT_LANGUAGE
+
+
+def requested_language(request: MessageRequest) -> str:
+    """The language the message should be in: the customer's for customer kinds, else English."""
+    if not is_customer_kind(request.kind):
+        return DEFAULT_LANGUAGE
+    return primary_language(request.case.customer_language)
+
+
+def template_language(template: Template) -> str:
+    """The language a loaded template is written in, from its folder (`es/offer.txt.j2`)."""
+    folder, _, _ = (template.name or "").rpartition("/")
+    return folder or DEFAULT_LANGUAGE
 
 
 # -- formatting helpers (also registered as filters) ------------------------------------
@@ -90,18 +201,35 @@ def _zone(name: str) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-def format_when(value: datetime, timezone: str = "UTC") -> str:
-    """'Friday 28 November 2026, 17:00 UTC': unambiguous for people in any country."""
+def _local(value: datetime, timezone: str) -> datetime:
     aware = value if value.tzinfo else value.replace(tzinfo=UTC)
-    local = aware.astimezone(_zone(timezone))
-    return f"{local:%A} {local.day} {local:%B %Y, %H:%M} {local.tzname() or timezone}"
+    return aware.astimezone(_zone(timezone))
 
 
-def format_day(value: datetime, timezone: str = "UTC") -> str:
-    """'Friday 28 November 2026'."""
-    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
-    local = aware.astimezone(_zone(timezone))
-    return f"{local:%A} {local.day} {local:%B %Y}"
+def _date_words(language: str) -> DateWords:
+    return DATE_WORDS.get(language, DATE_WORDS[DEFAULT_LANGUAGE])
+
+
+def _spell_day(local: datetime, words: DateWords) -> str:
+    return words.day_format.format(
+        weekday=words.days[local.weekday()], day=local.day, month=words.months[local.month - 1], year=local.year
+    )
+
+
+def format_when(value: datetime, timezone: str = "UTC", language: str = DEFAULT_LANGUAGE) -> str:
+    """'Friday 28 November 2026, 17:00 UTC': unambiguous for people in any country.
+
+    In Spanish 'sábado 28 de noviembre de 2026, 17:00 UTC'; an unknown language gets English.
+    """
+    local = _local(value, timezone)
+    words = _date_words(language)
+    zone = local.tzname() or timezone
+    return words.when_format.format(date=_spell_day(local, words), time=f"{local:%H:%M}", zone=zone)
+
+
+def format_day(value: datetime, timezone: str = "UTC", language: str = DEFAULT_LANGUAGE) -> str:
+    """'Friday 28 November 2026' ('sábado 28 de noviembre de 2026')."""
+    return _spell_day(_local(value, timezone), _date_words(language))
 
 
 def format_money(amount: Decimal | int | float, currency: str) -> str:
@@ -129,12 +257,12 @@ def as_sentence(text: str) -> str:
 
 @pass_context
 def _when_filter(context: Context, value: datetime) -> str:
-    return format_when(value, str(context.get("timezone", "UTC")))
+    return format_when(value, str(context.get("timezone", "UTC")), str(context.get("language", DEFAULT_LANGUAGE)))
 
 
 @pass_context
 def _day_filter(context: Context, value: datetime) -> str:
-    return format_day(value, str(context.get("timezone", "UTC")))
+    return format_day(value, str(context.get("timezone", "UTC")), str(context.get("language", DEFAULT_LANGUAGE)))
 
 
 def make_environment(directory: Path = TEMPLATE_DIR) -> Environment:
@@ -168,11 +296,16 @@ def environment() -> Environment:
 # -- rendering --------------------------------------------------------------------------
 
 
-def template_context(request: MessageRequest) -> dict[str, Any]:
-    """Every variable a template may use; all always present (None/empty when not given)."""
+def template_context(request: MessageRequest, language: str = DEFAULT_LANGUAGE) -> dict[str, Any]:
+    """Every variable a template may use; all always present (None/empty when not given).
+
+    `language` is the language of the template being rendered (not the customer's wish, which
+    may have no translation): the `when`/`day` filters and the layout speak it.
+    """
     customer_facing = is_customer_kind(request.kind)
     return {
         "kind": request.kind.value,
+        "language": language,
         "customer_facing": customer_facing,
         "to": request.to,
         "case": request.case,
@@ -198,7 +331,7 @@ def render_template(template: Template, request: MessageRequest) -> RenderedMess
     for block in ("subject", "body"):
         if block not in template.blocks:
             raise ValueError(f"template {template.name!r} has no {{% block {block} %}}")
-    context = template.new_context(template_context(request))
+    context = template.new_context(template_context(request, template_language(template)))
     subject = " ".join("".join(template.blocks["subject"](context)).split())
     text = _clean("".join(template.blocks["body"](context)))
     if not subject:
@@ -242,12 +375,26 @@ def _list_block(lines: list[str]) -> TextBlock:
     return block
 
 
-def render_html(rendered: RenderedMessage, request: MessageRequest, env: Environment) -> str:
-    names = [template_name(request.kind, "html"), HTML_LAYOUT]
+def _candidates(kind: MessageKind, part: str, language: str) -> list[str]:
+    """The language's own template first, then the English one."""
+    names = [template_name(kind, part, language), template_name(kind, part)]
+    return names if language != DEFAULT_LANGUAGE else names[1:]
+
+
+def select_text_template(request: MessageRequest, env: Environment) -> Template:
+    """The text template of this request's kind, in the customer's language when there is one."""
+    return env.select_template(_candidates(request.kind, "txt", requested_language(request)))
+
+
+def render_html(
+    rendered: RenderedMessage, request: MessageRequest, env: Environment, language: str = DEFAULT_LANGUAGE
+) -> str:
+    """The HTML part in `language`, the language the text part was written in (its `lang`)."""
+    names = [*_candidates(request.kind, "html", language), HTML_LAYOUT]
     template = env.select_template(names)
-    context = template_context(request)
-    language = request.case.customer_language if is_customer_kind(request.kind) else "en"
-    return template.render(**context, subject=rendered.subject, blocks=text_blocks(rendered.text), language=language)
+    context = template_context(request, language)
+    words = LAYOUT_WORDS.get(language, LAYOUT_WORDS[DEFAULT_LANGUAGE])
+    return template.render(**context, subject=rendered.subject, blocks=text_blocks(rendered.text), words=words)
 
 
 def render_message(request: MessageRequest, env: Environment | None = None) -> RenderedMessage:
@@ -259,5 +406,7 @@ def render_message(request: MessageRequest, env: Environment | None = None) -> R
     if request.kind in NEEDS_PROPOSAL and request.proposal is None:
         raise ValueError(f"a {request.kind.value} message needs the proposal")
     env = env or environment()
-    rendered = render_template(env.get_template(template_name(request.kind)), request)
-    return rendered.model_copy(update={"html": render_html(rendered, request, env)})
+    template = select_text_template(request, env)
+    rendered = render_template(template, request)
+    html = render_html(rendered, request, env, template_language(template))
+    return rendered.model_copy(update={"html": html})
