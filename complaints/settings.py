@@ -10,7 +10,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -42,6 +42,17 @@ class Settings(BaseSettings):
     log_format: Literal["console", "json"] = "console"
     log_level: str = "INFO"
     web_ui_url: str = "http://localhost:8233"
+
+    worker_identity: str | None = Field(
+        default=None,
+        description="How this worker names itself to Temporal (history events, task queue pollers, logs); "
+        "default: the SDK's <pid>@<host>. Give each worker process its own when running several.",
+    )
+    metrics_address: str | None = Field(
+        default=None,
+        description="host:port for the SDK's Prometheus endpoint (GET /metrics), e.g. 0.0.0.0:9464; "
+        "unset or empty: no metrics endpoint.",
+    )
 
     @cached_property
     def effective_database_url(self) -> str:
