@@ -18,7 +18,6 @@ from structlog.typing import EventDict, WrappedLogger
 
 from complaints.intake import WORKFLOW_ID_PREFIX
 
-
 # The SDK's context dicts: lifted into flat fields below, never printed whole.
 _SDK_EXTRAS = ("temporal_workflow", "temporal_activity", "workflow_info", "activity_info")
 
