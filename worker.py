@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from temporalio.client import Client
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 
 from activities import ComplaintActivities
@@ -33,7 +34,19 @@ def build_worker(client: Client, settings: Settings, activities: ComplaintActivi
         workflows=[ComplaintWorkflow],
         activities=activities.all(),
         graceful_shutdown_timeout=timedelta(seconds=10),
+        identity=settings.worker_identity or None,
     )
+
+
+def metrics_runtime(settings: Settings) -> Runtime | None:
+    """An SDK runtime serving Prometheus metrics on `COMPLAINTS_METRICS_ADDRESS`; None when unset.
+
+    Worker health (task slots, poll and schedule-to-start latencies, failures) is only
+    visible from the SDK's own metrics; the endpoint starts with the runtime.
+    """
+    if not settings.metrics_address:
+        return None
+    return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=settings.metrics_address)))
 
 
 @asynccontextmanager
@@ -49,8 +62,17 @@ async def running_worker(client: Client, settings: Settings) -> AsyncIterator[Co
 
 
 async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
-    async with running_worker(await connect(), settings):
-        log.info("worker started", extra={"task_queue": settings.task_queue})
+    runtime = metrics_runtime(settings)
+    client = await connect(runtime)
+    async with running_worker(client, settings):
+        log.info(
+            "worker started",
+            extra={
+                "task_queue": settings.task_queue,
+                "identity": settings.worker_identity or client.identity,
+                "metrics": f"http://{settings.metrics_address}/metrics" if runtime else None,
+            },
+        )
         await stop.wait()
         log.info("worker stopping: finishing running activities")
     log.info("worker stopped")

@@ -6,13 +6,14 @@ default SQLite file (via aiosqlite) and on PostgreSQL (via psycopg 3) in product
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Connection, DateTime, Integer, Numeric, String, Text, event, insert, inspect, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.sql.schema import Table
@@ -120,12 +121,31 @@ def make_engine(url: str, schema: str | None = None) -> AsyncEngine:
 # database is safe. Anything beyond adding nullable columns calls for Alembic migrations.
 ADDED_COLUMNS: dict[str, tuple[str, ...]] = {"payouts": ("category",), "outbox": ("customer_id",)}
 
+# Any fixed 64-bit number works; it only has to be the same in every worker.
+SCHEMA_LOCK_KEY = 0x436F6D706C61696E  # "Complain"
+CREATE_TABLES_ATTEMPTS = 3
+
 
 async def create_tables(engine: AsyncEngine) -> None:
-    """Idempotent: creates what is missing and adds the columns of `ADDED_COLUMNS` to old tables."""
-    async with engine.begin() as conn:
-        await conn.run_sync(Base.metadata.create_all)
-        await conn.run_sync(_add_missing_columns)
+    """Idempotent: creates what is missing and adds the columns of `ADDED_COLUMNS` to old tables.
+
+    Safe when several workers start at once. On PostgreSQL a transaction-scoped advisory
+    lock lets one create the tables while the others wait. SQLite has no such lock: a
+    worker that loses the race between its check and its CREATE fails once, and its
+    second pass finds the tables there.
+    """
+    for attempt in range(1, CREATE_TABLES_ATTEMPTS + 1):
+        try:
+            async with engine.begin() as conn:
+                if conn.dialect.name == "postgresql":
+                    await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+                await conn.run_sync(Base.metadata.create_all)
+                await conn.run_sync(_add_missing_columns)
+            return
+        except DBAPIError:
+            if attempt == CREATE_TABLES_ATTEMPTS:
+                raise
+            await asyncio.sleep(0.2 * attempt)
 
 
 def _add_missing_columns(conn: Connection) -> None:

@@ -7,6 +7,7 @@ from typing import Final
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.envconfig import ClientConfig
+from temporalio.runtime import Runtime
 
 # The environment variables `temporalio.envconfig` reads (Temporal's environment configuration
 # spec, as implemented by the SDK core in temporalio 1.35), so deployment files can be checked
@@ -39,8 +40,11 @@ def is_envconfig_variable(name: str) -> bool:
     return name in ENVCONFIG_VARIABLES or name.startswith(ENVCONFIG_PREFIXES)
 
 
-async def connect() -> Client:
-    """Dev server on localhost:7233 by default; `TEMPORAL_*` / profiles point elsewhere."""
+async def connect(runtime: Runtime | None = None) -> Client:
+    """Dev server on localhost:7233 by default; `TEMPORAL_*` / profiles point elsewhere.
+
+    `runtime` carries telemetry (the worker's metrics endpoint); None: the SDK's default.
+    """
     config = ClientConfig.load_client_connect_config()
     config.setdefault("target_host", "localhost:7233")
-    return await Client.connect(**config, data_converter=pydantic_data_converter)
+    return await Client.connect(**config, data_converter=pydantic_data_converter, runtime=runtime)

@@ -18,8 +18,13 @@ from structlog.typing import EventDict, WrappedLogger
 
 from complaints.intake import WORKFLOW_ID_PREFIX
 
+# The SDK's context dicts: lifted into flat fields below, never printed whole.
+_SDK_EXTRAS = ("temporal_workflow", "temporal_activity", "workflow_info", "activity_info")
+
 
 def _add_temporal_context(_: WrappedLogger, __: str, event: EventDict) -> EventDict:
+    for key in _SDK_EXTRAS:
+        event.pop(key, None)
     record = event.get("_record")
     workflow_info: dict[str, Any] = getattr(record, "temporal_workflow", None) or {}
     activity_info: dict[str, Any] = getattr(record, "temporal_activity", None) or {}
@@ -43,6 +48,7 @@ def configure_logging(fmt: str = "console", level: str = "INFO") -> None:
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.stdlib.ExtraAdder(),  # `extra={...}` of standard-library calls become fields
         _add_temporal_context,
     ]
     renderer: structlog.typing.Processor = (

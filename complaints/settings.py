@@ -89,6 +89,17 @@ class Settings(BaseSettings):
         description="Largest request body the HTTP intake API reads, in bytes; larger ones (chunked too) get 413.",
     )
 
+    worker_identity: str | None = Field(
+        default=None,
+        description="How this worker names itself to Temporal (history events, task queue pollers, logs); "
+        "default: the SDK's <pid>@<host>. Give each worker process its own when running several.",
+    )
+    metrics_address: str | None = Field(
+        default=None,
+        description="host:port for the SDK's Prometheus endpoint (GET /metrics), e.g. 0.0.0.0:9464; "
+        "unset or empty: no metrics endpoint.",
+    )
+
     @cached_property
     def effective_database_url(self) -> str:
         if self.database_url:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -147,14 +148,26 @@ def _connect_postgres() -> tuple[str, psycopg.Connection[tuple[object, ...]]]:
     )
 
 
-@pytest.fixture(scope="session")
-def postgres_schema() -> Iterator[tuple[str, str]]:
-    """(SQLAlchemy URL, schema): a fresh schema for this session, dropped afterwards."""
+@contextmanager
+def scratch_postgres_schema(prefix: str = "cf_test") -> Iterator[tuple[str, str]]:
+    """(SQLAlchemy URL, schema): a schema of its own on the test PostgreSQL, dropped afterwards."""
     url, conn = _connect_postgres()
-    schema = f"cf_test_{uuid.uuid4().hex[:12]}"
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
     with conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
         try:
             yield url.replace("postgresql://", "postgresql+psycopg://", 1), schema
         finally:
             conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def search_path_url(url: str, schema: str) -> str:
+    """The URL with `search_path` set, for processes that only take a URL (a worker subprocess)."""
+    return f"{url}?options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture(scope="session")
+def postgres_schema() -> Iterator[tuple[str, str]]:
+    """(SQLAlchemy URL, schema): a fresh schema for this session, dropped afterwards."""
+    with scratch_postgres_schema() as found:
+        yield found

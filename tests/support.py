@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from decimal import Decimal
@@ -199,3 +200,63 @@ async def crash_after_paying_worker(
     acts = [*others, crashing.pay_compensation]
     async with Worker(client, task_queue=task_queue, workflows=[ComplaintWorkflow], activities=acts):
         yield crashing
+
+
+def write_rules_file(directory: Path, version: str, timings: Mapping[str, str]) -> Path:
+    """config/complaints.toml (absolute `extends`) with a version and timings of the test's own."""
+    lines = [
+        f"extends = '{PROJECT_ROOT / 'config' / 'complaints.toml'}'",
+        f'version = "{version}"',
+        "",
+        "[timings]",
+        *(f'{name} = "{value}"' for name, value in timings.items()),
+    ]
+    path = directory / f"rules-{version}.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def start_worker_process(
+    client: Client, task_queue: str, log_path: Path, settings: Mapping[str, str]
+) -> subprocess.Popen[bytes]:
+    """`python worker.py` as its own process against `client`'s server; stdout+stderr to `log_path`.
+
+    `settings` are `COMPLAINTS_*` variables (data dir, SMTP port, rules file, ...).
+    """
+    variables = clean_environment()
+    variables.update(
+        TEMPORAL_ADDRESS=client.service_client.config.target_host,
+        TEMPORAL_NAMESPACE=client.namespace,
+        COMPLAINTS_TASK_QUEUE=task_queue,
+        PYTHONUNBUFFERED="1",
+    )
+    variables.update(settings)
+    with log_path.open("wb") as log:  # the child keeps its own descriptor
+        return subprocess.Popen(
+            [sys.executable, "worker.py"],
+            cwd=PROJECT_ROOT,
+            env=variables,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+
+async def stop_worker_process(worker: subprocess.Popen[bytes], within: float = 15.0) -> int | None:
+    """SIGTERM, then its exit status; killed (and None returned) if it does not stop in time."""
+    if worker.poll() is not None:
+        return worker.returncode
+    worker.send_signal(signal.SIGTERM)
+    try:
+        return await asyncio.to_thread(worker.wait, within)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        await asyncio.to_thread(worker.wait, within)
+        return None
+
+
+def log_tail(path: Path, lines: int = 40) -> str:
+    """The end of a worker's log, for a failing test's report."""
+    if not path.exists():
+        return "(no log)"
+    return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])

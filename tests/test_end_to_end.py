@@ -14,7 +14,6 @@ import json
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -29,12 +28,11 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from starter.mailsink import MailSink, free_port, read_mail, stored_mail_files
-from tests.support import clean_environment, run_cli
+from tests.support import log_tail, run_cli, start_worker_process, write_rules_file
 
 pytestmark = pytest.mark.devserver
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-BASE_RULES = PROJECT_ROOT / "config" / "complaints.toml"
 EXAMPLE = PROJECT_ROOT / "examples" / "complaint.json"
 
 # A reminder must come before its deadline (else it is due at once): reminders 5 min, the rest 10.
@@ -73,20 +71,6 @@ def mail_sink(tmp_path: Path) -> Iterator[MailSink]:
     sink.stop()
 
 
-def write_rules(directory: Path) -> Path:
-    """The production rules (absolute `extends`) with this test's timings."""
-    lines = [
-        f"extends = '{BASE_RULES}'",
-        'version = "2026-11-b-e2e"',
-        "",
-        "[timings]",
-        *(f'{name} = "{value}"' for name, value in FAST_TIMINGS.items()),
-    ]
-    path = directory / "rules.toml"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
-
-
 @dataclass
 class System:
     """How the test reaches the running system: CLI subprocesses, and the worker's log."""
@@ -96,10 +80,7 @@ class System:
     worker_log: Path
 
     def worker_tail(self, lines: int = 40) -> str:
-        if not self.worker_log.exists():
-            return "(no worker log)"
-        text = self.worker_log.read_text(encoding="utf-8", errors="replace").splitlines()
-        return "\n".join(text[-lines:])
+        return log_tail(self.worker_log, lines)
 
     async def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
         return await run_cli(self.dev_env, self.task_queue, *args)
@@ -129,26 +110,13 @@ class System:
 
 
 def start_worker(system: System, data_dir: Path, sink: MailSink, rules: Path) -> subprocess.Popen[bytes]:
-    env = clean_environment()
-    env.update(
-        TEMPORAL_ADDRESS=system.dev_env.client.service_client.config.target_host,
-        TEMPORAL_NAMESPACE=system.dev_env.client.namespace,
-        COMPLAINTS_DATA_DIR=str(data_dir),
-        COMPLAINTS_SMTP_HOST="127.0.0.1",
-        COMPLAINTS_SMTP_PORT=str(sink.port),
-        COMPLAINTS_RULES_FILE=str(rules),
-        COMPLAINTS_TASK_QUEUE=system.task_queue,
-        PYTHONUNBUFFERED="1",
-    )
-    with system.worker_log.open("wb") as log:  # the child keeps its own descriptor
-        return subprocess.Popen(
-            [sys.executable, "worker.py"],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    settings = {
+        "COMPLAINTS_DATA_DIR": str(data_dir),
+        "COMPLAINTS_SMTP_HOST": "127.0.0.1",
+        "COMPLAINTS_SMTP_PORT": str(sink.port),
+        "COMPLAINTS_RULES_FILE": str(rules),
+    }
+    return start_worker_process(system.dev_env.client, system.task_queue, system.worker_log, settings)
 
 
 def messages_about(mail_dir: Path, complaint_id: str) -> list[EmailMessage]:
@@ -185,7 +153,7 @@ async def test_one_complaint_from_receipt_to_closed_through_the_cli(
         json.dumps({**json.loads(EXAMPLE.read_text(encoding="utf-8")), "id": complaint_id}), encoding="utf-8"
     )
     system = System(dev_env, f"e2e-{uuid.uuid4().hex[:8]}", tmp_path / "worker.log")
-    worker = start_worker(system, tmp_path, mail_sink, write_rules(tmp_path))
+    worker = start_worker(system, tmp_path, mail_sink, write_rules_file(tmp_path, "2026-11-b-e2e", FAST_TIMINGS))
     try:
         started = await system.ok("start", str(complaint_file))
         assert started.startswith(f"started  {workflow_id}"), started

@@ -4,23 +4,25 @@ concurrent retries; outcome records are written once per case."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Column, MetaData, Table
+from sqlalchemy import Column, MetaData, Table, inspect
 from temporalio.testing import ActivityEnvironment
 
 from activities import ComplaintActivities
-from activities.db import Base, PayoutRow
+from activities.db import Base, PayoutRow, create_tables, make_engine
 from complaints.case import CaseOutcome
 from complaints.intake import Category
 from complaints.payout import CustomerPaidQuery, PayoutRequest, payout_key
 from complaints.remedies import RemedyItem
 from complaints.settings import Settings
 from complaints.standing import CustomerStanding, StandingQuery
+from tests.fixtures_activities import scratch_postgres_schema
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -207,3 +209,22 @@ LEGACY_ROW = {
     "policy_version": "2026-11-a/v1",
     "created_at": datetime.now(UTC),
 }
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+async def test_workers_starting_together_create_the_tables_once(backend: str, tmp_path: Path) -> None:
+    """Several workers start at once on an empty database (a scale-out): none fails on CREATE TABLE."""
+    with contextlib.ExitStack() as stack:
+        if backend == "sqlite":
+            url, schema = f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}", None
+        else:
+            url, schema = stack.enter_context(scratch_postgres_schema("cf_race"))
+        engines = [make_engine(url, schema=schema) for _ in range(4)]
+        try:
+            await asyncio.gather(*(create_tables(engine) for engine in engines))
+            async with engines[0].connect() as conn:
+                names = await conn.run_sync(lambda sync: inspect(sync).get_table_names(schema=schema))
+        finally:
+            for engine in engines:
+                await engine.dispose()
+    assert {"payouts", "outbox", "outcomes"} <= set(names)
