@@ -38,8 +38,8 @@ from starter.http_api import create_app
 from starter.http_guards import ApiConfigError, ApiKeys
 from starter.mailsink import MailSink, free_port
 from tests.conftest import settings_for
-from tests.support import PROJECT_ROOT, clean_environment, make_complaint
-from tests.test_end_to_end import write_rules
+from tests.support import PROJECT_ROOT, clean_environment, make_complaint, write_rules_file
+from tests.test_end_to_end import FAST_TIMINGS
 from worker import running_worker
 
 pytestmark = pytest.mark.devserver
@@ -63,7 +63,7 @@ def api_settings(tmp_path_factory: pytest.TempPathFactory, session_mail_sink: Ma
         directory,
         session_mail_sink,
         task_queue=TASK_QUEUE,
-        rules_file=write_rules(directory),
+        rules_file=write_rules_file(directory, "2026-11-b-e2e", FAST_TIMINGS),
         api_keys={name: SecretStr(key) for name, key in KEYS.items()},
         api_max_body_bytes=MAX_BODY,
     )
@@ -246,7 +246,7 @@ async def test_offer_response_and_feedback_refused_out_of_stage_then_accepted(
 
     accepted = await crm.post(f"/complaints/{cid}/offer-response", json={"answer": "accept"})
     assert accepted.status_code == 200, accepted.text
-    # Follow-up after 1 s, reopen window 3 s (write_rules), then the survey.
+    # Follow-up after 1 s, reopen window 3 s (FAST_TIMINGS), then the survey.
     await wait_for_stage(crm, cid, "AwaitingFeedback")
     timeline = await query_timeline(client, cid)
     # The answer is recorded with the system that passed it on.
