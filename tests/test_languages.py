@@ -164,7 +164,8 @@ def test_spanish_with_nothing_optional_leaks_nothing(make_message: MakeRequest) 
     for kind in CUSTOMER_KINDS:
         request = in_language(make_message(kind, next_step="", due=None, history=[], note=note_for(kind)), "es")
         text = render_message(request).text
-        assert "Qué ocurre ahora" not in text, kind
+        if kind is not MessageKind.HOLDING_RESPONSE:  # a holding response is about what happens next
+            assert "Qué ocurre ahora" not in text, kind
         for leak in LEAKS:
             assert leak not in text, (kind, leak)
 
@@ -276,3 +277,51 @@ def test_every_month_and_weekday_has_its_spanish_name() -> None:
     assert len(months) == 12
     weekdays = {format_day(datetime(2026, 11, day, tzinfo=UTC), "UTC", "es").split()[0] for day in range(1, 8)}
     assert weekdays == {"lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"}
+
+
+FCA_SUMMARY = RegulatoryDeadline(
+    name="summary_resolution",
+    kind=RuleKind.SUMMARY_RESOLUTION,
+    due=datetime(2026, 11, 26, 17, 30, tzinfo=UTC),
+    action=RegulatoryAction.SUMMARY_RESOLUTION_DUE,
+    description="resolve by close of business on the third business day after receipt",
+    referral_right="Financial Ombudsman Service",
+    source="FCA DISP 1.5.1R",
+)
+FCA_FINAL = FCA_SUMMARY.model_copy(
+    update={
+        "name": "final_response",
+        "kind": RuleKind.FINAL_RESPONSE,
+        "action": RegulatoryAction.HOLDING_RESPONSE,
+        "referral_right": "Financial Ombudsman Service within 6 months of the final response (DISP 2.8.2R)",
+    }
+)
+
+
+@pytest.mark.parametrize(
+    ("language", "kind", "deadline", "expected"),
+    [
+        ("en", MessageKind.RESOLUTION, FCA_SUMMARY, "This letter is our summary resolution communication"),
+        ("es", MessageKind.RESOLUTION, FCA_SUMMARY, "Esta carta es nuestra comunicación de resolución sumaria"),
+        ("en", MessageKind.RESOLUTION, FCA_FINAL, "This letter is our final response to your complaint."),
+        ("es", MessageKind.RESOLUTION, FCA_FINAL, "Esta carta es nuestra respuesta definitiva a su reclamación."),
+        ("en", MessageKind.HOLDING_RESPONSE, FCA_FINAL, "You have the right to refer your complaint to the Financial"),
+        ("es", MessageKind.HOLDING_RESPONSE, FCA_FINAL, "Tiene derecho a remitir su reclamación al Financial"),
+    ],
+)
+def test_the_regulator_is_worded_by_the_template_in_the_customers_language(
+    language: str, kind: MessageKind, deadline: RegulatoryDeadline, expected: str, make_message: MakeRequest
+) -> None:
+    request = in_language(make_message(kind, next_step="", regulatory=deadline), language)
+    text = " ".join(render_message(request).text.split())
+    assert expected in text
+    assert "Ombudsman Service" in text
+
+
+def test_spanish_messages_carry_no_english_next_step_from_the_workflow(make_message: MakeRequest) -> None:
+    english = "I have asked our Logistics team to look into what happened"
+    for kind in CUSTOMER_KINDS:
+        text = render_message(in_language(make_message(kind, next_step=english), "es")).text
+        assert english not in " ".join(text.split()), kind
+    acknowledgement = render_message(in_language(make_message(MessageKind.ACKNOWLEDGEMENT), "es")).text
+    assert "He pedido a nuestro equipo de" in acknowledgement

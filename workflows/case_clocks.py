@@ -241,18 +241,12 @@ class CaseClocks(CaseMessaging):
         self._mark_done(f"regulatory-{deadline.name}")
         self._record("regulatory deadline", f"{deadline.description} ({deadline.source}) reached unresolved")
         if deadline.action is RegulatoryAction.HOLDING_RESPONSE:
-            rights = (
-                f"You have the right to refer your complaint to the {deadline.referral_right}."
-                if (deadline.referral_right)
-                else ""
-            )
             final = next((d for d in self.state.regulatory_deadlines if d.due > deadline.due), None)
             await self._tell_customer(
                 MessageKind.HOLDING_RESPONSE,
                 wait_for_contact=False,
-                next_step="I will send you our final response as soon as the investigation is complete",
                 due=final.due if final else None,
-                note=rights,
+                regulatory=deadline,
             )
         elif deadline.action in (RegulatoryAction.RESPONSE_DUE, RegulatoryAction.FINAL_RESPONSE_DUE):
             self.state.sla_breached = True
@@ -263,24 +257,15 @@ class CaseClocks(CaseMessaging):
             note = f"Regulatory deadline missed: {deadline.description} ({deadline.source})."
             await self._tell_staff(MessageKind.SLA_BREACH, people, note=note, history=self._history_lines())
 
-    def _resolution_note(self) -> str:
-        """Under a regulator the resolution letter is a formal response: say which, and the referral right."""
+    def _resolution_response(self) -> RegulatoryDeadline | None:
+        """Under a regulator the resolution letter is a formal response; the template words it from this:
+        a summary resolution within its window (recorded), else the final response with its referral right."""
         deadlines = self.state.regulatory_deadlines
-        if not deadlines:
-            return ""
         summary = next((d for d in deadlines if d.kind is RuleKind.SUMMARY_RESOLUTION), None)
-        referral = next((d.referral_right for d in reversed(deadlines) if d.referral_right), None)
         if summary is not None and workflow.now() <= summary.due:
-            self._record(
-                "summary resolution", f"resolved within {summary.description.split(',')[0]} ({summary.source})"
-            )
-            text = "This letter is our summary resolution communication: we consider your complaint resolved."
-            referral = summary.referral_right or referral
-        else:
-            text = "This letter is our final response to your complaint."
-        if referral:
-            text += f" If you remain dissatisfied, you have the right to refer your complaint to the {referral}."
-        return text
+            self._record("summary resolution", f"resolved before {when(summary.due)} ({summary.source})")
+            return summary
+        return next((d for d in reversed(deadlines) if d.referral_right), deadlines[-1] if deadlines else None)
 
     def _regulatory_promise(self) -> RegulatoryDeadline | None:
         """The regulator's deadline the acknowledgement names: the first one that is a response."""

@@ -199,8 +199,10 @@ class RemedyStages(CaseRuntime):
                 self._record("paid", f"{receipt.amount:.2f} {receipt.currency}, ledger #{receipt.ledger_id}{note}")
             self._mark_done(f"paid-{proposal.version}")
         if not self._done(f"resolution-{proposal.version}"):
-            note = self._resolution_note()
-            await self._tell_customer(MessageKind.RESOLUTION, proposal=proposal, due=self._resolve_now(), note=note)
+            regulatory = self._resolution_response()
+            await self._tell_customer(
+                MessageKind.RESOLUTION, proposal=proposal, due=self._resolve_now(), regulatory=regulatory
+            )
             self._mark_done(f"resolution-{proposal.version}")
         self._enter(Stage.FOLLOWING_UP)
 
