@@ -1,6 +1,6 @@
 """How close to their due time SLA warnings and breaches fire, with many complaints open.
 
-    .venv/bin/python benchmarks/sla_precision.py [--cases 1000] [--target-seconds 240] [--database-url URL]
+    .venv/bin/python benchmarks/sla_precision.py [--cases 1000] [--target-seconds 240] [--database-url URL] [--workers N]
 
 Starts a real dev server (SQLite file, WAL), the mail sink and a worker process, opens
 `--cases` complaints whose first-response clock has a short calendar-time target (see
@@ -77,7 +77,7 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-async def measure(cases: int, target: timedelta, data_dir: Path, database_url: str | None) -> None:
+async def measure(cases: int, target: timedelta, data_dir: Path, database_url: str | None, workers: int) -> None:
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(Path(sys.executable).parent / "temporal"),
         data_converter=pydantic_data_converter,
@@ -104,10 +104,14 @@ async def measure(cases: int, target: timedelta, data_dir: Path, database_url: s
         COMPLAINTS_TASK_QUEUE=TASK_QUEUE,
         COMPLAINTS_SMTP_PORT=str(sink.port),
         COMPLAINTS_LOG_LEVEL="WARNING",
+        COMPLAINTS_LOG_FORMAT="json",  # as in production: no rendering of rich tracebacks under load
     )
     if database_url:
         worker_env["COMPLAINTS_DATABASE_URL"] = database_url
-    worker = await asyncio.create_subprocess_exec(sys.executable, str(ROOT / "worker.py"), env=worker_env, cwd=ROOT)
+    processes = [
+        await asyncio.create_subprocess_exec(sys.executable, str(ROOT / "worker.py"), env=worker_env, cwd=ROOT)
+        for _ in range(workers)
+    ]
     try:
         began = time.monotonic()
         results = []
@@ -115,7 +119,10 @@ async def measure(cases: int, target: timedelta, data_dir: Path, database_url: s
             batch = [complaint(n) for n in range(start, min(cases, start + 100))]
             results += await start_complaints(client, batch, TASK_QUEUE)
         started_in = time.monotonic() - began
-        print(f"started {len(results)} complaints in {started_in:.1f} s ({len(results) / started_in:.0f}/s)")
+        print(
+            f"started {len(results)} complaints in {started_in:.1f} s ({len(results) / started_in:.0f}/s), "
+            f"{workers} worker process(es); every case warns at 50 %, 75 % and breaches {target} after its start"
+        )
         handles = [client.get_workflow_handle(result.workflow_id) for result in results]
         timelines = await wait_for_events(handles, time.monotonic() + target.total_seconds() * 2 + started_in + 120)
 
@@ -146,8 +153,13 @@ async def measure(cases: int, target: timedelta, data_dir: Path, database_url: s
         for handle in handles:
             await handle.terminate("benchmark over")
     finally:
-        worker.terminate()
-        await asyncio.wait_for(worker.wait(), timeout=30)
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                await asyncio.wait_for(process.wait(), timeout=30)
+            except TimeoutError:
+                process.kill()
         sink.stop()
         await env.shutdown()
 
@@ -156,6 +168,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", type=int, default=1000)
     parser.add_argument("--target-seconds", type=int, default=240, help="must match sla_precision.toml")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes on the task queue")
     parser.add_argument("--keep", action="store_true", help="keep the data directory")
     parser.add_argument(
         "--database-url", help="the app's store (default: SQLite in the data directory), e.g. postgresql+psycopg://..."
@@ -163,7 +176,9 @@ def main() -> None:
     args = parser.parse_args()
     data_dir = Path(tempfile.mkdtemp(prefix="sla-precision-"))
     try:
-        asyncio.run(measure(args.cases, timedelta(seconds=args.target_seconds), data_dir, args.database_url))
+        asyncio.run(
+            measure(args.cases, timedelta(seconds=args.target_seconds), data_dir, args.database_url, args.workers)
+        )
     finally:
         if not args.keep:
             shutil.rmtree(data_dir, ignore_errors=True)

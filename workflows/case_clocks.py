@@ -206,16 +206,13 @@ class CaseClocks(CaseMessaging):
         record_due_event(clock, event)
         late = workflow.now() - event.at
         kind = event.clock_kind.value
-        route = state.rules.routing[state.complaint.category]
-        lead = state.rules.staff_member(route.escalate_to)
-        leads = [lead] if lead is not None and lead.id != self.owner.id else []
         if event.fraction is not None:
             percent = round(event.fraction * 100)
             self._record("sla warning", f"{kind} {percent}% used at {when(event.at)} (fired {late} late)")
             first_warning = event.fraction == min(state.rules.sla.warn_at)
             deadline = clock_deadline(clock, state.rules.sla.calendars[clock.calendar])
             note = f"The {kind} target ({clock.target.duration}) is {percent}% used."
-            people = [self.owner] if first_warning else [self.owner, *leads]
+            people = [self.owner] if first_warning else self._owner_and_lead()
             await self._tell_staff(MessageKind.SLA_WARNING, people, note=note, due=deadline)
             return
         state.sla_breached = True
@@ -224,7 +221,7 @@ class CaseClocks(CaseMessaging):
         )
         self._publish()
         note = f"The {kind} target ({clock.target.duration}) passed at {when(event.at)}."
-        await self._tell_staff(MessageKind.SLA_BREACH, [*leads, self.owner], note=note, history=self._history_lines())
+        await self._tell_staff(MessageKind.SLA_BREACH, self._owner_and_lead(), note=note, history=self._history_lines())
         # A late investigation is told to the customer by its own escalation (complaint.py); a late
         # resolution is told here, once.
         if event.clock_kind is ClockKind.RESOLUTION and not self._done(f"delay-{kind}"):
@@ -232,7 +229,7 @@ class CaseClocks(CaseMessaging):
             await self._tell_customer(
                 MessageKind.DELAY_NOTICE,
                 wait_for_contact=False,
-                next_step=f"{leads[0].name if leads else self.owner.name} is now overseeing your complaint",
+                next_step=f"{self.team_lead.name} is now overseeing your complaint",
                 due=workflow.now() + state.rules.timings.progress_update_every,
             )
 
@@ -251,11 +248,10 @@ class CaseClocks(CaseMessaging):
         elif deadline.action in (RegulatoryAction.RESPONSE_DUE, RegulatoryAction.FINAL_RESPONSE_DUE):
             self.state.sla_breached = True
             self._publish()
-            route = self.state.rules.routing[self.state.complaint.category]
-            lead = self.state.rules.staff_member(route.escalate_to)
-            people = [self.owner] + ([lead] if lead and lead.id != self.owner.id else [])
             note = f"Regulatory deadline missed: {deadline.description} ({deadline.source})."
-            await self._tell_staff(MessageKind.SLA_BREACH, people, note=note, history=self._history_lines())
+            await self._tell_staff(
+                MessageKind.SLA_BREACH, self._owner_and_lead(), note=note, history=self._history_lines()
+            )
 
     def _resolution_response(self) -> RegulatoryDeadline | None:
         """Under a regulator the resolution letter is a formal response; the template words it from this:

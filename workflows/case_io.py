@@ -68,6 +68,17 @@ class CaseIO:
         assert owner is not None, "owners are validated against the directory"
         return owner
 
+    @property
+    def team_lead(self) -> StaffMember:
+        """Whom the case escalates to: its category's route (the directory is validated)."""
+        lead = self.state.rules.staff_member(self.state.rules.routing[self.state.complaint.category].escalate_to)
+        assert lead is not None, "routes are validated against the directory"
+        return lead
+
+    def _owner_and_lead(self) -> list[StaffMember]:
+        """Who hears of anything that needs a person now: the owner, and the team lead if someone else."""
+        return [self.owner] if self.team_lead.id == self.owner.id else [self.owner, self.team_lead]
+
     def _brief(self) -> CaseBrief:
         state, owner = self.state, self.owner
         complaint = state.complaint

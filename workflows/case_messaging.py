@@ -108,9 +108,9 @@ class CaseMessaging(CaseWaits):
         state.contact_problem = problem
         self._record("customer unreachable", problem)
         self._publish()
-        lead = state.rules.staff_member(state.rules.routing[state.complaint.category].escalate_to)
-        people = [self.owner] + ([lead] if lead and lead.id != self.owner.id else [])
-        await self._tell_staff(MessageKind.CONTACT_FAILED, people, note=problem, history=self._history_lines())
+        await self._tell_staff(
+            MessageKind.CONTACT_FAILED, self._owner_and_lead(), note=problem, history=self._history_lines()
+        )
 
     # -- staff ---------------------------------------------------------------------------------
 

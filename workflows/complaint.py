@@ -161,9 +161,7 @@ class ComplaintWorkflow(RemedyStages):
         self._enter(Stage.PROPOSING)
 
     async def _escalate_investigation(self) -> None:
-        route = self.state.rules.routing[self.state.complaint.category]
-        lead = self.state.rules.staff_member(route.escalate_to)
-        assert lead is not None
+        lead = self.team_lead
         self.state.investigation_escalated = True
         self._record("escalated", f"investigation deadline passed; escalated to {lead.name}")
         self._publish()

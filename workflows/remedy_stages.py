@@ -236,11 +236,12 @@ class RemedyStages(CaseRuntime):
         state.payout_refusal = reason
         self._record("payout refused", reason)
         self._publish()
-        route = state.rules.routing[state.complaint.category]
-        lead = state.rules.staff_member(route.escalate_to)
-        people = [self.owner] + ([lead] if lead and lead.id != self.owner.id else [])
         await self._tell_staff(
-            MessageKind.PAYOUT_REFUSED, people, proposal=state.proposal, note=reason, history=self._history_lines()
+            MessageKind.PAYOUT_REFUSED,
+            self._owner_and_lead(),
+            proposal=state.proposal,
+            note=reason,
+            history=self._history_lines(),
         )
 
     def _resolve_now(self) -> datetime:
