@@ -1,6 +1,7 @@
 """How close to their due time SLA warnings and breaches fire, with many complaints open.
 
-    .venv/bin/python benchmarks/sla_precision.py [--cases 1000] [--target-seconds 240] [--database-url URL] [--workers N]
+    .venv/bin/python benchmarks/sla_precision.py [--cases 1000] [--target-seconds 240]
+                                                 [--database-url URL] [--workers N]
 
 Starts a real dev server (SQLite file, WAL), the mail sink and a worker process, opens
 `--cases` complaints whose first-response clock has a short calendar-time target (see
