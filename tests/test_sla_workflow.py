@@ -27,7 +27,17 @@ from complaints.rules import load_rules
 from complaints.settings import Settings
 from complaints.sla import ClockKind, ClockReport
 from starter.mailsink import read_mail, stored_mail_files
-from tests.support import FINDINGS, Handle, mail_kinds, reach, skip, start_case, status, to_follow_up
+from tests.support import (
+    FINDINGS,
+    Handle,
+    mail_kinds,
+    reach,
+    skip,
+    start_case,
+    status,
+    to_approval,
+    to_follow_up,
+)
 from workflows import ComplaintWorkflow
 
 RULES = load_rules(Path(__file__).resolve().parent.parent / "config" / "complaints.toml")
@@ -70,6 +80,43 @@ async def test_first_response_warns_at_half_and_three_quarters_then_breaches_on_
     assert "sla_breach" in kinds
     description = await handle.describe()
     assert description.typed_search_attributes is not None
+    await handle.execute_update(ComplaintWorkflow.withdraw, Withdrawal(reason="test over"))
+
+
+async def fired_on_time(handle: Handle, report: ClockReport) -> None:
+    """The clock's 50 % and 75 % warnings and its breach are in the timeline at the computed instants."""
+    kind = report.kind.value
+    due = [report.started_at + report.target * f for f in (0.5, 0.75, 1.0)]
+    if report.business:
+        due = [UK.add_business_time(report.started_at, report.target * f) for f in (0.5, 0.75, 1.0)]
+    warned = [at for at, detail in await events(handle, "sla warning") if detail.startswith(f"{kind} ")]
+    breached = [at for at, detail in await events(handle, "sla breached") if detail.startswith(f"{kind} ")]
+    assert len(warned) == 2 and len(breached) == 1, (kind, warned, breached)
+    for fired, expected in zip([*warned, *breached], due, strict=True):
+        assert abs(fired - expected) < ONE_SECOND, (kind, fired, expected)
+
+
+async def test_investigation_and_resolution_clocks_warn_and_breach_on_time_and_the_customer_hears_of_the_delay(
+    time_env: WorkflowEnvironment, client: Client, settings: Settings
+) -> None:
+    handle = await start_case(client, priority="high")
+    await reach(handle, Stage.INVESTIGATING)
+    await skip(time_env, days=11)  # investigation: 25.5 working hours; resolution: 10 calendar days
+    current = await status(handle)
+    assert clock(current, ClockKind.INVESTIGATION).business and not clock(current, ClockKind.RESOLUTION).business
+    await fired_on_time(handle, clock(current, ClockKind.INVESTIGATION))
+    await fired_on_time(handle, clock(current, ClockKind.RESOLUTION))
+    assert clock(current, ClockKind.RESOLUTION).status == "breached"
+    kinds = mail_kinds(settings.mail_dir, handle.id.removeprefix("complaint-"))
+    assert kinds.count("delay_notice") == 2  # the investigation's escalation (day 5), the resolution's breach
+    await handle.execute_update(ComplaintWorkflow.withdraw, Withdrawal(reason="test over"))
+
+
+async def test_the_approval_clock_warns_and_breaches_on_time(time_env: WorkflowEnvironment, client: Client) -> None:
+    handle = await start_case(client, priority="high")
+    await to_approval(handle)
+    await skip(time_env, days=5)  # 17 working hours
+    await fired_on_time(handle, clock(await status(handle), ClockKind.APPROVAL))
     await handle.execute_update(ComplaintWorkflow.withdraw, Withdrawal(reason="test over"))
 
 
