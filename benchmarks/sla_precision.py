@@ -1,7 +1,7 @@
 """How close to their due time SLA warnings and breaches fire, with many complaints open.
 
     .venv/bin/python benchmarks/sla_precision.py [--cases 1000] [--target-seconds 240]
-                                                 [--database-url URL] [--workers N]
+                                                 [--database-url URL] [--workers N] [--spread-seconds S]
 
 Starts a real dev server (SQLite file, WAL), the mail sink and a worker process, opens
 `--cases` complaints whose first-response clock has a short calendar-time target (see
@@ -78,7 +78,9 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-async def measure(cases: int, target: timedelta, data_dir: Path, database_url: str | None, workers: int) -> None:
+async def measure(
+    cases: int, target: timedelta, data_dir: Path, database_url: str | None, workers: int, spread: float
+) -> None:
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(Path(sys.executable).parent / "temporal"),
         data_converter=pydantic_data_converter,
@@ -116,9 +118,12 @@ async def measure(cases: int, target: timedelta, data_dir: Path, database_url: s
     try:
         began = time.monotonic()
         results = []
-        for start in range(0, cases, 100):
-            batch = [complaint(n) for n in range(start, min(cases, start + 100))]
+        batch_size = 100 if spread == 0 else 10
+        for start in range(0, cases, batch_size):
+            batch = [complaint(n) for n in range(start, min(cases, start + batch_size))]
             results += await start_complaints(client, batch, TASK_QUEUE)
+            if spread:  # pace the starts, so the cases come due spread over `spread` seconds
+                await asyncio.sleep(max(0.0, began + spread * (start + batch_size) / cases - time.monotonic()))
         started_in = time.monotonic() - began
         print(
             f"started {len(results)} complaints in {started_in:.1f} s ({len(results) / started_in:.0f}/s), "
@@ -170,6 +175,9 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=1000)
     parser.add_argument("--target-seconds", type=int, default=240, help="must match sla_precision.toml")
     parser.add_argument("--workers", type=int, default=1, help="worker processes on the task queue")
+    parser.add_argument(
+        "--spread-seconds", type=float, default=0, help="start the cases over this long (default: as fast as possible)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the data directory")
     parser.add_argument(
         "--database-url", help="the app's store (default: SQLite in the data directory), e.g. postgresql+psycopg://..."
@@ -177,9 +185,8 @@ def main() -> None:
     args = parser.parse_args()
     data_dir = Path(tempfile.mkdtemp(prefix="sla-precision-"))
     try:
-        asyncio.run(
-            measure(args.cases, timedelta(seconds=args.target_seconds), data_dir, args.database_url, args.workers)
-        )
+        target = timedelta(seconds=args.target_seconds)
+        asyncio.run(measure(args.cases, target, data_dir, args.database_url, args.workers, args.spread_seconds))
     finally:
         if not args.keep:
             shutil.rmtree(data_dir, ignore_errors=True)
