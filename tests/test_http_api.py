@@ -18,7 +18,6 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -30,7 +29,7 @@ from pydantic import SecretStr
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from complaints.actions import Approval, Findings
+from complaints.actions import Approval
 from complaints.intake import InvalidInput, parse_complaints
 from complaints.settings import Settings
 from starter.client import UnknownComplaint, find_complaint, query_timeline, send_action
@@ -38,7 +37,7 @@ from starter.http_api import create_app
 from starter.http_guards import ApiConfigError, ApiKeys
 from starter.mailsink import MailSink, free_port
 from tests.conftest import settings_for
-from tests.support import PROJECT_ROOT, clean_environment, make_complaint, write_rules_file
+from tests.support import FINDINGS, PROJECT_ROOT, clean_environment, make_complaint, write_rules_file
 from tests.test_end_to_end import FAST_TIMINGS
 from worker import running_worker
 
@@ -47,13 +46,6 @@ pytestmark = pytest.mark.devserver
 TASK_QUEUE = f"http-api-{uuid.uuid4().hex[:8]}"
 KEYS = {"crm": f"crm-{uuid.uuid4().hex}", "webform": f"webform-{uuid.uuid4().hex}"}
 MAX_BODY = 64 * 1024
-FINDINGS = Findings(
-    submitted_by="alex",
-    summary="The November invoice was charged twice",
-    root_cause="Payment retry bug in the billing system",
-    severity=3,
-    financial_loss=Decimal("89.90"),
-)  # proposal 114.90 GBP → team_lead approval
 
 
 @pytest.fixture(scope="module")
