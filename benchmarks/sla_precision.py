@@ -37,6 +37,7 @@ from complaints.intake import ComplaintInput  # noqa: E402
 from complaints.search_attributes import ALL as ALL_SEARCH_ATTRIBUTES  # noqa: E402
 from complaints.sla import ClockKind  # noqa: E402
 from starter.client import start_complaints  # noqa: E402
+from starter.dev import SQLITE_WAL_FLAGS  # noqa: E402
 from starter.mailsink import MailSink, free_port  # noqa: E402
 
 RULES = Path(__file__).resolve().parent / "sla_precision.toml"
@@ -86,16 +87,9 @@ async def measure(
         data_converter=pydantic_data_converter,
         search_attributes=ALL_SEARCH_ATTRIBUTES,
         ui=False,
-        dev_server_extra_args=[
-            "--db-filename",
-            str(data_dir / "temporal.db"),
-            "--sqlite-pragma",
-            "journal_mode=wal",
-            "--sqlite-pragma",
-            "synchronous=normal",
-            "--log-level",
-            "error",
-        ],
+        dev_server_database_filename=str(data_dir / "temporal.db"),
+        dev_server_log_level="error",
+        dev_server_extra_args=list(SQLITE_WAL_FLAGS),
     )
     sink = MailSink(data_dir / "mail", port=free_port()).start()
     client: Client = env.client

@@ -37,6 +37,7 @@ from complaints.case import CaseOutcome
 from complaints.intake import ComplaintInput
 from complaints.search_attributes import ALL as ALL_SEARCH_ATTRIBUTES
 from starter.client import NoAnswer, send_action, start_complaints
+from starter.dev import SQLITE_WAL_FLAGS
 from starter.mailsink import KIND_HEADER, MailSink, free_port, read_mail, stored_mail_files
 from tests.conftest import BIN
 from tests.fixtures_activities import scratch_postgres_schema, search_path_url
@@ -124,7 +125,7 @@ async def wal_server(tmp_path: Path) -> AsyncIterator[WorkflowEnvironment]:
         ui=False,
         dev_server_database_filename=str(tmp_path / "temporal.db"),
         dev_server_log_level="error",
-        dev_server_extra_args=["--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal"],
+        dev_server_extra_args=list(SQLITE_WAL_FLAGS),
     )
     yield env
     await env.shutdown()

@@ -13,7 +13,6 @@ import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -23,7 +22,6 @@ from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from complaints.actions import Findings
 from complaints.case import Stage
 from complaints.intake import ComplaintInput
 from starter.client import (
@@ -38,20 +36,13 @@ from starter.client import (
 )
 from starter.mailsink import MailSink
 from tests.conftest import settings_for
-from tests.support import make_complaint
+from tests.support import FINDINGS, make_complaint  # FINDINGS: 114.90 GBP, needs a team lead
 from worker import running_worker
 
 pytestmark = pytest.mark.devserver
 
 TASK_QUEUE = f"ui-metadata-{uuid.uuid4().hex[:8]}"
 METADATA_QUERY = "__temporal_workflow_metadata"
-FINDINGS = Findings(
-    submitted_by="alex",
-    summary="The November invoice was charged twice",
-    root_cause="Payment retry bug in the billing system",
-    severity=3,
-    financial_loss=Decimal("89.90"),
-)  # 114.90 GBP: needs a team lead
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")

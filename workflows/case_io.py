@@ -243,14 +243,16 @@ class CaseIO:
 
     def next_deadline(self) -> datetime | None:
         """The soonest deadline on the case: what it waits for, an SLA clock, or a regulator's."""
-        due = self.waiting_for()[1]
-        return min([*([due] if due else []), *self._clock_deadlines()], default=None)
+        return self._soonest_deadline(self.waiting_for()[1])
+
+    def _soonest_deadline(self, stage_due: datetime | None) -> datetime | None:
+        return min([*([stage_due] if stage_due else []), *self._clock_deadlines()], default=None)
 
     def _publish(self) -> None:
         """Keep search attributes and current details in step with the state (only on change)."""
         state = self.state
         waiting, due = self.waiting_for()
-        next_deadline = self.next_deadline()
+        next_deadline = self._soonest_deadline(due)
         breached = state.investigation_escalated or state.sla_breached
         proposal_total = float(state.proposal.total) if state.proposal else 0.0
         values: dict[str, object] = {
