@@ -184,8 +184,14 @@ def search_attributes_for(complaint: ComplaintInput) -> TypedSearchAttributes:
     return TypedSearchAttributes(pairs)
 
 
-async def start_complaint(client: Client, complaint: ComplaintInput, task_queue: str) -> StartResult:
-    """Start one complaint, or find it if it already exists; never fails because it exists."""
+async def start_complaint(
+    client: Client, complaint: ComplaintInput, task_queue: str, *, rpc_timeout: timedelta | None = None
+) -> StartResult:
+    """Start one complaint, or find it if it already exists; never fails because it exists.
+
+    `rpc_timeout` bounds each call to the server (None: the SDK's default). The SDK retries a
+    start with the same request id, so a transient failure never makes a second start.
+    """
     workflow_id = workflow_id_for(complaint.id)
     digest = input_sha256(complaint)
     try:
@@ -200,10 +206,11 @@ async def start_complaint(client: Client, complaint: ComplaintInput, task_queue:
             static_summary=summary_for(complaint),
             static_details=details_for(complaint),
             memo={MEMO_INPUT_SHA256: digest},
+            rpc_timeout=rpc_timeout,
         )
     except WorkflowAlreadyStartedError as exc:
         # A closed run holds the id: REJECT_DUPLICATE means it stays the one complaint.
-        description = await client.get_workflow_handle(workflow_id).describe()
+        description = await client.get_workflow_handle(workflow_id).describe(rpc_timeout=rpc_timeout)
         return StartResult(
             complaint_id=complaint.id,
             workflow_id=workflow_id,
@@ -215,7 +222,7 @@ async def start_complaint(client: Client, complaint: ComplaintInput, task_queue:
     run_id = handle.result_run_id or ""
     if _was_started(handle):
         return StartResult(complaint_id=complaint.id, workflow_id=workflow_id, run_id=run_id, started=True)
-    description = await handle.describe()
+    description = await handle.describe(rpc_timeout=rpc_timeout)
     return StartResult(
         complaint_id=complaint.id,
         workflow_id=workflow_id,
@@ -226,13 +233,15 @@ async def start_complaint(client: Client, complaint: ComplaintInput, task_queue:
     )
 
 
-async def start_complaints(client: Client, complaints: list[ComplaintInput], task_queue: str) -> list[StartResult]:
+async def start_complaints(
+    client: Client, complaints: list[ComplaintInput], task_queue: str, *, rpc_timeout: timedelta | None = None
+) -> list[StartResult]:
     """Start many complaints (a few at a time); results are in input order."""
     limit = asyncio.Semaphore(_START_CONCURRENCY)
 
     async def one(complaint: ComplaintInput) -> StartResult:
         async with limit:
-            return await start_complaint(client, complaint, task_queue)
+            return await start_complaint(client, complaint, task_queue, rpc_timeout=rpc_timeout)
 
     return list(await asyncio.gather(*(one(c) for c in complaints)))
 
@@ -255,12 +264,12 @@ async def _same_input(description: WorkflowExecutionDescription, digest: str) ->
 
 
 async def find_complaint(
-    client: Client, reference: str
+    client: Client, reference: str, *, rpc_timeout: timedelta | None = None
 ) -> tuple[WorkflowHandle[Any, Any], WorkflowExecutionDescription]:
     """Handle (following the latest run) and description of an existing complaint."""
     handle = client.get_workflow_handle(workflow_id_for(complaint_id_of(reference)))
     try:
-        description = await handle.describe()
+        description = await handle.describe(rpc_timeout=rpc_timeout)
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
             raise UnknownComplaint(complaint_id_of(reference)) from exc
@@ -279,30 +288,55 @@ def _is_closed(description: WorkflowExecutionDescription) -> bool:
 
 
 async def send_action(
-    client: Client, reference: str, action: BaseModel, *, answer_within: timedelta = DEFAULT_ANSWER_WITHIN
+    client: Client,
+    reference: str,
+    action: BaseModel,
+    *,
+    answer_within: timedelta = DEFAULT_ANSWER_WITHIN,
+    update_id: str | None = None,
 ) -> str:
     """Run the update matching `action` and return the workflow's confirmation.
 
     Raises `Refused` (validator reason verbatim, or "already closed"), `UnknownComplaint`,
     or `NoAnswer` when nothing accepted the update within `answer_within` (no worker running).
+    A caller that may retry after `NoAnswer` passes the same `update_id` each time: the
+    server then runs the update at most once and a retry gets the first call's answer.
     """
     update = UPDATE_FOR_ACTION.get(type(action))
     if update is None:
         raise TypeError(f"no workflow update takes a {type(action).__name__}")
-    return await run_update(client, reference, update, action, answer_within=answer_within)
+    return await run_update(client, reference, update, action, answer_within=answer_within, update_id=update_id)
 
 
 async def run_update(
-    client: Client, reference: str, update: str, arg: BaseModel, *, answer_within: timedelta = DEFAULT_ANSWER_WITHIN
+    client: Client,
+    reference: str,
+    update: str,
+    arg: BaseModel,
+    *,
+    answer_within: timedelta = DEFAULT_ANSWER_WITHIN,
+    update_id: str | None = None,
 ) -> str:
-    """Run a named update on a complaint, translating failures into this module's errors."""
+    """Run a named update on a complaint, translating failures into this module's errors.
+
+    `answer_within` bounds the whole call and each RPC in it; `update_id` (see `send_action`)
+    makes a retried call the same update rather than a second one.
+    """
     complaint_id = complaint_id_of(reference)
-    handle, description = await find_complaint(client, complaint_id)
+    try:
+        handle, description = await find_complaint(client, complaint_id, rpc_timeout=answer_within)
+    except RPCError as exc:
+        if exc.status in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED):
+            raise NoAnswer(
+                f"complaint {complaint_id}: the server did not answer within {answer_within.total_seconds():.0f}s"
+            ) from exc
+        raise
     if _is_closed(description):
         raise Refused(f"complaint {complaint_id} is already closed")
     try:
         return await asyncio.wait_for(
-            handle.execute_update(update, arg, result_type=str), timeout=answer_within.total_seconds()
+            handle.execute_update(update, arg, id=update_id, result_type=str, rpc_timeout=answer_within),
+            timeout=answer_within.total_seconds(),
         )
     except WorkflowUpdateFailedError as exc:
         raise Refused(_reason(exc.cause)) from exc
