@@ -8,16 +8,19 @@ import signal
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from email import policy
+from email.parser import BytesHeaderParser
 from pathlib import Path
-from typing import Any
+from typing import Any, Final, TypeVar
 
 from temporalio import activity
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -26,11 +29,41 @@ from complaints.actions import Approval, Findings, OfferAnswer, OfferResponse
 from complaints.case import CaseOutcome, CaseStatus, ComplaintWorkflowInput, Stage
 from complaints.intake import ComplaintInput
 from complaints.payout import PayoutReceipt, PayoutRequest
-from starter.mailsink import read_mail, stored_mail_files
+from starter.mailsink import KIND_HEADER, stored_mail_files
 from workflows import ComplaintWorkflow
 
 TASK_QUEUE = "complaints-test"
 Handle = WorkflowHandle[ComplaintWorkflow, CaseOutcome]
+T = TypeVar("T")
+
+PATIENCE: Final = 90.0
+"""Seconds a test waits for the event it asserts on before it fails.
+
+A wait ends the moment its event happens, so this only bounds a broken run; it is generous
+because a loaded 2-core machine can take tens of seconds over one workflow task.
+"""
+
+
+async def wait_until(
+    probe: Callable[[], Awaitable[T]],
+    done: Callable[[T], bool],
+    failure: Callable[[T], str],
+    within: float = PATIENCE,
+) -> T:
+    """Read `probe` until `done` says the awaited event has happened; fail with `failure(last)`.
+
+    The one polling loop of the suite: every test waits for the very event it then asserts on
+    (a stage, a timer in the history, a message in the sink), never for a clock.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while True:
+        value = await probe()
+        if done(value):
+            return value
+        if loop.time() >= deadline:
+            raise AssertionError(f"after {within:.0f} s: {failure(value)}")
+        await asyncio.sleep(0.05)
 
 
 def make_complaint(**overrides: Any) -> ComplaintInput:
@@ -64,18 +97,79 @@ async def status(handle: Handle) -> CaseStatus:
     return await handle.query(ComplaintWorkflow.status)
 
 
-async def reach(handle: Handle, stage: Stage, attempts: int = 200) -> CaseStatus:
-    """Poll until the case stands at `stage` (the workflow moves on right after an update)."""
-    current = None
-    for _ in range(attempts):
+async def reach(handle: Handle, stage: Stage) -> CaseStatus:
+    """Poll until the case stands at `stage` (the workflow moves on right after an update).
+
+    A stage is entered before the stage's first message goes out and before its timers start:
+    a test that asserts on those waits for them too (`timers_started`, `mail_arrives`).
+    """
+
+    async def current() -> CaseStatus | None:
         try:
-            current = await status(handle)
+            return await status(handle)
         except Exception:  # the very first workflow task may not have run yet
-            current = None
-        if current is not None and current.stage is stage:
-            return current
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{handle.id} never reached {stage.value}; it is {current.stage.value if current else '?'}")
+            return None
+
+    found = await wait_until(
+        current,
+        lambda now: now is not None and now.stage is stage,
+        lambda now: f"{handle.id} never reached {stage.value}; it is {now.stage.value if now else '?'}",
+    )
+    assert found is not None
+    return found
+
+
+async def event_summaries(handle: WorkflowHandle[Any, Any], event_type: EventType.ValueType) -> list[str]:
+    """The user-metadata summary of each `event_type` event in the history ("" when it has none)."""
+    converter = pydantic_data_converter.payload_converter
+    found: list[str] = []
+    async for event in handle.fetch_history_events():
+        if event.event_type == event_type:
+            summary = event.user_metadata.summary
+            found.append(converter.from_payload(summary, str) if summary.data else "")
+    return found
+
+
+async def fired_timers(handle: WorkflowHandle[Any, Any]) -> dict[str, list[datetime]]:
+    """For each timer summary, the instants the workflow asked its fired timers to fire at.
+
+    A timer is relative: the workflow asks for `due - workflow.now()`, and the server counts
+    from when it records the command, so a slow workflow task makes the timer fire late by the
+    real seconds that task took. The instant the workflow asked for is exact: the start of the
+    task that started the timer (its `workflow.now()`) plus the timeout.
+    """
+    task_started: datetime | None = None
+    asked: dict[str, tuple[str, datetime]] = {}
+    fired: dict[str, list[datetime]] = {}
+    converter = pydantic_data_converter.payload_converter
+    async for event in handle.fetch_history_events():
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED:
+            task_started = event.event_time.ToDatetime(tzinfo=UTC)
+        elif event.event_type == EventType.EVENT_TYPE_TIMER_STARTED:
+            started = event.timer_started_event_attributes
+            summary = event.user_metadata.summary
+            assert task_started is not None
+            asked[started.timer_id] = (
+                converter.from_payload(summary, str) if summary.data else "",
+                task_started + started.start_to_fire_timeout.ToTimedelta(),
+            )
+        elif event.event_type == EventType.EVENT_TYPE_TIMER_FIRED:
+            summary_text, at = asked[event.timer_fired_event_attributes.timer_id]
+            fired.setdefault(summary_text, []).append(at)
+    return fired
+
+
+async def timers_started(handle: WorkflowHandle[Any, Any], summaries: Collection[str]) -> list[str]:
+    """Wait until a timer with each of `summaries` has started in the history; all timers' summaries."""
+
+    async def timers() -> list[str]:
+        return await event_summaries(handle, EventType.EVENT_TYPE_TIMER_STARTED)
+
+    return await wait_until(
+        timers,
+        lambda found: set(summaries) <= set(found),
+        lambda found: f"{handle.id}: timers {sorted(set(summaries) - set(found))} never started; started: {found}",
+    )
 
 
 async def skip(env: WorkflowEnvironment, **delta: float) -> None:
@@ -109,13 +203,24 @@ async def to_follow_up(handle: Handle) -> CaseStatus:
     return await reach(handle, Stage.FOLLOWING_UP)
 
 
+_REFERENCE_AND_KIND: dict[Path, tuple[str, str]] = {}
+"""Each stored message's reference and kind, read once: the sink writes a file once, whole."""
+
+
 def mail_kinds(mail_dir: Path, reference: str) -> list[str]:
-    """The kinds of message the sink received for one complaint, in the order received."""
+    """The kinds of message the sink received for one complaint, in the order received.
+
+    Only headers are parsed, and each file only once: tests poll this while the worker shares
+    their event loop, and the session's sink holds hundreds of messages.
+    """
     kinds = []
     for path in stored_mail_files(mail_dir):
-        message = read_mail(path)
-        if message["X-Complaintflow-Reference"] == reference:
-            kinds.append(str(message["X-Complaintflow-Kind"]))
+        if path not in _REFERENCE_AND_KIND:
+            headers = BytesHeaderParser(policy=policy.default).parsebytes(path.read_bytes())
+            _REFERENCE_AND_KIND[path] = (str(headers["X-Complaintflow-Reference"]), str(headers[KIND_HEADER]))
+        found_reference, kind = _REFERENCE_AND_KIND[path]
+        if found_reference == reference:
+            kinds.append(kind)
     return kinds
 
 
@@ -159,7 +264,7 @@ async def run_cli(
         text=True,
         cwd=PROJECT_ROOT,
         env=variables,
-        timeout=60,
+        timeout=PATIENCE,  # a cold CLI start on a loaded machine, and its round trip
     )
 
 
@@ -181,13 +286,15 @@ class CrashAfterPaying:
 
 async def mail_arrives(mail_dir: Path, reference: str, kind: str, count: int = 1) -> list[str]:
     """Poll until `count` messages of `kind` reached the sink (they go out just after a stage change)."""
-    kinds: list[str] = []
-    for _ in range(100):
-        kinds = mail_kinds(mail_dir, reference)
-        if kinds.count(kind) >= count:
-            return kinds
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{count} {kind} message(s) never arrived for {reference}; got {kinds}")
+
+    async def kinds() -> list[str]:
+        return mail_kinds(mail_dir, reference)
+
+    return await wait_until(
+        kinds,
+        lambda found: found.count(kind) >= count,
+        lambda found: f"{count} {kind} message(s) never arrived for {reference}; got {found}",
+    )
 
 
 @asynccontextmanager
@@ -242,7 +349,7 @@ def start_worker_process(
         )
 
 
-async def stop_worker_process(worker: subprocess.Popen[bytes], within: float = 15.0) -> int | None:
+async def stop_worker_process(worker: subprocess.Popen[bytes], within: float = 60.0) -> int | None:
     """SIGTERM, then its exit status; killed (and None returned) if it does not stop in time."""
     if worker.poll() is not None:
         return worker.returncode

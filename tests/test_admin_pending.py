@@ -7,7 +7,6 @@ Visibility is eventually consistent: we wait (bounded) until the rows are there.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import subprocess
 import uuid
@@ -33,13 +32,12 @@ from starter.approval_queue import humanise_age, pending_levels, pending_query
 from starter.client import send_action, start_complaints
 from starter.mailsink import MailSink
 from tests.conftest import settings_for
-from tests.support import Handle, make_complaint, reach, run_cli
+from tests.support import Handle, make_complaint, reach, run_cli, wait_until
 from worker import running_worker
 from workflows import ComplaintWorkflow
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TASK_QUEUE = f"admin-pending-{uuid.uuid4().hex[:8]}"
-VISIBLE_WITHIN = 10.0  # seconds
 
 TEAM_LEAD_FINDINGS = Findings(
     submitted_by="alex",
@@ -112,19 +110,16 @@ async def started(client: Client, c: ComplaintInput) -> Handle:
 async def visible(client: Client, expected: dict[str, tuple[str, float]]) -> None:
     """Wait until visibility shows each workflow id waiting at its (level, amount)."""
     query = pending_query()
-    seen: dict[str, tuple[str | None, float | None]] = {}
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + VISIBLE_WITHIN
-    while loop.time() < deadline:
-        seen = {}
+
+    async def seen() -> dict[str, tuple[str | None, float | None]]:
+        found: dict[str, tuple[str | None, float | None]] = {}
         async for execution in client.list_workflows(query):
             if execution.id in expected:
                 attributes = execution.typed_search_attributes
-                seen[execution.id] = (attributes.get(AWAITING_APPROVAL_LEVEL), attributes.get(COMPENSATION_AMOUNT))
-        if seen == expected:
-            return
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"visibility never showed {expected} within {VISIBLE_WITHIN}s; saw {seen}")
+                found[execution.id] = (attributes.get(AWAITING_APPROVAL_LEVEL), attributes.get(COMPENSATION_AMOUNT))
+        return found
+
+    await wait_until(seen, lambda found: found == expected, lambda found: f"visibility showed {found}, not {expected}")
 
 
 def ours(stdout: str, ids: set[str]) -> list[dict[str, Any]]:
@@ -236,14 +231,13 @@ async def test_due_lists_what_breaches_within_the_window_soonest_first(
     deadlines = {c.id: s.next_deadline for c, s in zip(complaints, statuses, strict=True)}
     assert all(deadlines.values())
 
-    rows: list[dict[str, Any]] = []
-    for _ in range(50):  # visibility catches up within a moment
+    async def listed_rows() -> list[dict[str, Any]]:
         listed = await cli(dev_env, "admin", "due", "--within", "60d", "--json")
         assert listed.returncode == 0, listed.stderr
-        rows = ours(listed.stdout, ids)
-        if len(rows) == 2:
-            break
-        await asyncio.sleep(0.2)
+        return ours(listed.stdout, ids)
+
+    # Visibility follows each case's upsert shortly: wait until both are listed.
+    rows = await wait_until(listed_rows, lambda found: len(found) == 2, lambda found: f"listed {found}")
     assert sorted(rows, key=lambda r: r["next_deadline"]) == rows and len(rows) == 2
     for row in rows:
         listed_at = datetime.fromisoformat(row["next_deadline"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from decimal import Decimal
 
@@ -12,7 +13,7 @@ from temporalio.testing import WorkflowEnvironment
 from complaints.actions import Approval, DecisionKind, Reassignment, StaffDecision, Withdrawal
 from complaints.case import Stage
 from complaints.settings import Settings
-from tests.support import FINDINGS, mail_kinds, reach, skip, start_case, status, to_approval
+from tests.support import FINDINGS, fired_timers, mail_kinds, reach, skip, start_case, status, to_approval
 from workflows import ComplaintWorkflow
 
 
@@ -58,6 +59,7 @@ async def test_four_eyes_in_a_running_case(client: Client) -> None:
 async def test_unanswered_approval_reminds_then_escalates_level_by_level_to_the_top(
     time_env: WorkflowEnvironment, client: Client, settings: Settings
 ) -> None:
+    began = time.monotonic()
     handle = await start_case(client)
     big = FINDINGS.model_copy(update={"severity": 5, "financial_loss": Decimal("900")})  # 1000 → manager
     await reach(handle, Stage.INVESTIGATING)
@@ -73,8 +75,16 @@ async def test_unanswered_approval_reminds_then_escalates_level_by_level_to_the_
     timeline = await handle.query(ComplaintWorkflow.timeline)
     hops = [e for e in timeline if e.kind == "approval escalated"]
     assert [h.detail.split("; ")[-1] for h in hops] == ["now director", "now director"]
-    assert hops[0].at - requested_at == pytest.approx(timedelta(days=2), abs=timedelta(seconds=5))
-    assert hops[1].at - requested_at == pytest.approx(timedelta(days=4), abs=timedelta(seconds=5))
+    # Each level's deadline timer was asked for exactly 2 days after that level's request; the
+    # case escalated when it fired, late only by the real seconds of slow workflow tasks (the
+    # skipped days never make a timer late). The second level is asked for once the first
+    # escalation's message has gone out.
+    first, second = (await fired_timers(handle))["approval deadline"]
+    lag = timedelta(seconds=time.monotonic() - began)
+    assert abs(first - (requested_at + timedelta(days=2))) < timedelta(milliseconds=1)
+    assert timedelta(0) <= hops[0].at - first <= lag, (hops[0].at, first, lag)
+    assert timedelta(0) <= second - (hops[0].at + timedelta(days=2)) <= lag, (second, hops[0].at, lag)
+    assert timedelta(0) <= hops[1].at - second <= lag, (hops[1].at, second, lag)
     kinds = mail_kinds(settings.mail_dir, handle.id.removeprefix("complaint-"))
     assert kinds.count("approval_reminder") == 2
     assert kinds.count("approval_escalation") == 1  # only a real hop up is announced

@@ -50,7 +50,7 @@ from starter.client import (
 )
 from starter.mailsink import MailSink
 from tests.conftest import settings_for
-from tests.support import Handle, accepted_update_names, make_complaint, reach, run_cli
+from tests.support import PATIENCE, Handle, accepted_update_names, make_complaint, reach, run_cli
 from worker import running_worker
 from workflows import ComplaintWorkflow
 
@@ -199,7 +199,7 @@ async def test_a_closed_complaint_refuses_actions_and_is_not_restarted(client: C
     withdrawn = await send_action(client, c.id, Withdrawal(reason="Sorted it out with my bank"))
     assert withdrawn == f"{c.id} is withdrawn; the customer will get a confirmation."
 
-    outcome = await asyncio.wait_for(handle.result(), timeout=30)
+    outcome = await asyncio.wait_for(handle.result(), timeout=PATIENCE)
     assert isinstance(outcome, CaseOutcome)
     assert (outcome.complaint_id, outcome.outcome, outcome.paid) == (c.id, "withdrawn", False)
     assert (await query_status(client, c.id)).stage is Stage.WITHDRAWN
@@ -270,7 +270,7 @@ async def test_cli_start_and_admin_exit_codes(dev_env: WorkflowEnvironment, clie
     withdrawn = await cli(dev_env, "admin", "withdraw", c.id)
     assert withdrawn.returncode == 0, withdrawn.stderr
     assert withdrawn.stdout.strip() == f"{c.id} is withdrawn; the customer will get a confirmation."
-    assert (await asyncio.wait_for(handle.result(), timeout=30)).outcome == "withdrawn"
+    assert (await asyncio.wait_for(handle.result(), timeout=PATIENCE)).outcome == "withdrawn"
 
     closed = await cli(dev_env, "admin", "approve", c.id, "--by", "tl-jordan")
     assert closed.returncode == 1

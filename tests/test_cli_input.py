@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from tests.support import PATIENCE
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = PROJECT_ROOT / "examples" / "complaint.json"
 
@@ -44,7 +46,7 @@ def complaints(*args: str, stdin: str | None = None, address: str = DEAD_ADDRESS
         text=True,
         cwd=PROJECT_ROOT,
         env=env,
-        timeout=60,
+        timeout=PATIENCE,  # a cold start of the CLI on a loaded machine
     )
 
 

@@ -28,7 +28,7 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from starter.mailsink import MailSink, free_port, read_mail, stored_mail_files
-from tests.support import log_tail, run_cli, start_worker_process, write_rules_file
+from tests.support import PATIENCE, log_tail, run_cli, start_worker_process, write_rules_file
 
 pytestmark = pytest.mark.devserver
 
@@ -61,7 +61,7 @@ EXPECTED_MAIL = [
 ]
 OVER_ALEX_LIMIT = "cannot approve: 122.40 GBP is over the approval limit of Alex Morgan (agent, up to 100.00 GBP)"
 POLL_EVERY = 0.3
-POLL_FOR = 30.0
+POLL_FOR = PATIENCE  # bounds a broken run only: each wait ends when its stage is reached
 
 
 @pytest.fixture

@@ -37,7 +37,7 @@ from starter.http_api import create_app
 from starter.http_guards import ApiConfigError, ApiKeys
 from starter.mailsink import MailSink, free_port
 from tests.conftest import settings_for
-from tests.support import FINDINGS, PROJECT_ROOT, clean_environment, make_complaint, write_rules_file
+from tests.support import FINDINGS, PATIENCE, PROJECT_ROOT, clean_environment, make_complaint, write_rules_file
 from tests.test_end_to_end import FAST_TIMINGS
 from worker import running_worker
 
@@ -67,16 +67,16 @@ async def serving(app: FastAPI) -> AsyncIterator[str]:
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on"))
     task = asyncio.create_task(server.serve())
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + PATIENCE
     while not server.started:
         assert not task.done(), "uvicorn stopped before it started (see the log)"
-        assert time.monotonic() < deadline, "uvicorn did not start within 20 s"
+        assert time.monotonic() < deadline, f"uvicorn did not start within {PATIENCE:.0f} s"
         await asyncio.sleep(0.02)
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
-        await asyncio.wait_for(task, timeout=20)
+        await asyncio.wait_for(task, timeout=PATIENCE)
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +126,9 @@ def body(**overrides: Any) -> dict[str, Any]:
     return data
 
 
-async def wait_for_stage(http: httpx.AsyncClient, complaint_id: str, stage: str, within: float = 30) -> dict[str, Any]:
+async def wait_for_stage(
+    http: httpx.AsyncClient, complaint_id: str, stage: str, within: float = PATIENCE
+) -> dict[str, Any]:
     """Poll `GET /complaints/{id}` until the case stands at `stage` (bounded)."""
     deadline = time.monotonic() + within
     last: Any = None

@@ -12,6 +12,7 @@ from pathlib import Path
 import aiosmtplib
 
 from starter.mailsink import MailSink, free_port
+from tests.support import PATIENCE
 
 NAME = re.compile(r"^\d{8}T\d{6}\.\d{6}-(?P<kind>[a-z0-9_-]+)-[0-9a-f]{8}\.eml$")
 
@@ -67,7 +68,7 @@ def test_main_runs_until_sigterm(tmp_path: Path) -> None:
 
         with smtplib.SMTP("127.0.0.1", port, timeout=5) as client:
             client.send_message(message("thank_you"))
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + PATIENCE
         while not list((tmp_path / "mail").glob("*.eml")) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert len(list((tmp_path / "mail").glob("*-thank_you-*.eml"))) == 1

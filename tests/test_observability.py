@@ -11,7 +11,6 @@ import asyncio
 import dataclasses
 import json
 import logging
-import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -27,7 +26,7 @@ from complaints.logging import configure_logging
 from complaints.settings import Settings
 from starter.client import NoAnswer, QueryFailed, query_status, start_complaints
 from starter.mailsink import MailSink, free_port
-from tests.support import log_tail, make_complaint, start_worker_process, stop_worker_process
+from tests.support import log_tail, make_complaint, start_worker_process, stop_worker_process, wait_until
 
 EXPECTED_METRICS = (
     "temporal_request",  # the client's calls to the server
@@ -126,15 +125,15 @@ async def test_worker_serves_prometheus_metrics_when_given_an_address(
         )
         try:
             (started,) = await start_complaints(client, [make_complaint()], task_queue)
-            deadline = time.monotonic() + 30
-            while True:  # acknowledged and investigating: activities and workflow tasks have run
+
+            async def stage() -> Stage | None:
                 try:
-                    if (await query_status(client, started.complaint_id)).stage is Stage.INVESTIGATING:
-                        break
-                except (NoAnswer, QueryFailed):
-                    pass
-                assert time.monotonic() < deadline, "the complaint never reached Investigating"
-                await asyncio.sleep(0.2)
+                    return (await query_status(client, started.complaint_id)).stage
+                except (NoAnswer, QueryFailed):  # the worker process may still be starting
+                    return None
+
+            # Acknowledged and investigating: the acknowledgement's activity and workflow tasks have run.
+            await wait_until(stage, lambda now: now is Stage.INVESTIGATING, lambda now: f"stage is {now}")
             metrics = await asyncio.to_thread(scrape, address)
             await client.get_workflow_handle(started.workflow_id).terminate("metrics test done")
             code = await stop_worker_process(worker)

@@ -18,7 +18,7 @@ from complaints.payout import payout_key
 from starter.mailsink import MailSink
 from tests.conftest import settings_for
 from tests.fake_finance_api import FakeFinanceApi
-from tests.support import Handle, mail_arrives, reach, start_case, status, to_offer
+from tests.support import Handle, mail_arrives, reach, start_case, status, to_offer, wait_until
 from worker import running_worker
 from workflows import ComplaintWorkflow
 
@@ -51,11 +51,13 @@ async def accept_and_wait_for_the_refusal(client: Client) -> Handle:
     handle = await start_case(client, task_queue=TASK_QUEUE)
     await to_offer(handle)
     await handle.execute_update(ComplaintWorkflow.respond_to_offer, OfferResponse(answer=OfferAnswer.ACCEPT))
-    for _ in range(200):
-        current = await status(handle)
-        if current.waiting_for == "a staff decision on the refused payout":
-            return handle
-    raise AssertionError(f"never waited for a payout decision: {current.waiting_for}")
+    # The refusal comes back from the payment system some time after the stage is Fulfilling.
+    await wait_until(
+        lambda: status(handle),
+        lambda now: now.waiting_for == "a staff decision on the refused payout",
+        lambda now: f"never waited for a payout decision: {now.waiting_for}",
+    )
+    return handle
 
 
 async def test_refused_payout_alerts_staff_and_a_retry_pays_under_a_new_key(

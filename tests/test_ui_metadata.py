@@ -9,8 +9,6 @@ time-skipping server keeps no user metadata, hence the dev server.
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -36,7 +34,13 @@ from starter.client import (
 )
 from starter.mailsink import MailSink
 from tests.conftest import settings_for
-from tests.support import FINDINGS, make_complaint  # FINDINGS: 114.90 GBP, needs a team lead
+from tests.support import (  # FINDINGS: 114.90 GBP, needs a team lead
+    FINDINGS,
+    event_summaries,
+    make_complaint,
+    timers_started,
+    wait_until,
+)
 from worker import running_worker
 
 pytestmark = pytest.mark.devserver
@@ -56,39 +60,34 @@ async def client(
 
 
 async def at_stage(client: Client, complaint_id: str, stage: Stage) -> None:
-    deadline = time.monotonic() + 30
-    current = None
-    while time.monotonic() < deadline:
+    async def current() -> Stage | None:
         try:
-            current = (await query_status(client, complaint_id)).stage
+            return (await query_status(client, complaint_id)).stage
         except (NoAnswer, QueryFailed):  # the first workflow task may not have run yet
-            current = None
-        if current is stage:
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"{complaint_id} never reached {stage.value}; it is {current}")
+            return None
+
+    await wait_until(
+        current, lambda now: now is stage, lambda now: f"{complaint_id} never reached {stage.value}; it is {now}"
+    )
 
 
 async def started(client: Client) -> tuple[ComplaintInput, WorkflowHandle[Any, Any]]:
-    """A new complaint, acknowledged and investigating."""
+    """A new complaint, acknowledged and waiting for the department's findings.
+
+    Reaching `Investigating` is not enough: the investigation request may still be in flight,
+    and findings sent then are accepted before the reminder timer ever starts. The case waits
+    for findings once that timer runs, so that is what this waits for.
+    """
     complaint = make_complaint()
     (result,) = await start_complaints(client, [complaint], TASK_QUEUE)
+    handle = client.get_workflow_handle(result.workflow_id)
     await at_stage(client, complaint.id, Stage.INVESTIGATING)
-    return complaint, client.get_workflow_handle(result.workflow_id)
+    await timers_started(handle, ["investigation reminder", "next progress update"])
+    return complaint, handle
 
 
 async def metadata(handle: WorkflowHandle[Any, Any]) -> WorkflowMetadata:
     found: WorkflowMetadata = await handle.query(METADATA_QUERY, result_type=WorkflowMetadata)
-    return found
-
-
-async def summaries(client: Client, handle: WorkflowHandle[Any, Any], event_type: EventType.ValueType) -> list[str]:
-    """The user-metadata summary of each event of `event_type` in the history ("" when it has none)."""
-    found: list[str] = []
-    async for event in handle.fetch_history_events():
-        if event.event_type == event_type:
-            summary = event.user_metadata.summary
-            found.append(client.data_converter.payload_converter.from_payload(summary, str) if summary.data else "")
     return found
 
 
@@ -141,12 +140,10 @@ async def test_every_activity_and_timer_has_a_summary(client: Client) -> None:
     complaint, handle = await started(client)
     await send_action(client, complaint.id, FINDINGS)
     await at_stage(client, complaint.id, Stage.AWAITING_APPROVAL)
-    deadline = time.monotonic() + 15  # the request goes out just after the stage changes, then the timer
-    while "approval reminder" not in await summaries(client, handle, EventType.EVENT_TYPE_TIMER_STARTED):
-        assert time.monotonic() < deadline, "no approval reminder timer was started"
-        await asyncio.sleep(0.1)
+    # The approval request goes out after the stage changes, and its reminder timer after that.
+    timers = await timers_started(handle, ["approval reminder"])
 
-    activities = await summaries(client, handle, EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)
+    activities = await event_summaries(handle, EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)
     assert all(activities), f"an activity without a summary: {activities}"
     assert activities[0] == "load and pin the case rules"
     for expected in (
@@ -157,7 +154,6 @@ async def test_every_activity_and_timer_has_a_summary(client: Client) -> None:
         assert expected in activities, f"{expected!r} not among {activities}"
     assert any(summary.startswith("send approval request to ") for summary in activities), activities
 
-    timers = await summaries(client, handle, EventType.EVENT_TYPE_TIMER_STARTED)
     assert all(timers), f"a timer without a summary: {timers}"
     assert {"investigation reminder", "next progress update", "approval reminder"} <= set(timers), timers
 
@@ -166,9 +162,11 @@ async def test_the_search_attribute_filter_finds_an_investigating_case(client: C
     complaint, handle = await started(client)
     query = 'ComplaintStage="Investigating" AND SlaBreached=false'
     mine = f'{query} AND CustomerId="{complaint.customer.id}"'
-    deadline = time.monotonic() + 15
-    while (await client.count_workflows(mine)).count != 1:  # visibility follows the upsert shortly
-        assert time.monotonic() < deadline, f"{mine!r} never found {handle.id}"
-        await asyncio.sleep(0.2)
+
+    async def matches() -> int:
+        return (await client.count_workflows(mine)).count
+
+    # Visibility follows the upsert shortly.
+    await wait_until(matches, lambda count: count == 1, lambda count: f"{mine!r} found {count}, not {handle.id}")
     assert handle.id in [execution.id async for execution in client.list_workflows(query)]
     assert [execution.id async for execution in client.list_workflows(mine)] == [handle.id]
