@@ -22,7 +22,9 @@ from activities.mailer import DeliveryError, build_email, deliver
 from activities.outbox import Outbox, message_id_for
 from activities.outcomes import OutcomeStore
 from activities.payout_gateway import PayoutGateway, make_gateway
+from complaints import contracts
 from complaints.case import CaseOutcome
+from complaints.failures import INVALID_RULES, PERMANENT_DELIVERY_FAILURE, TEMPLATE_ERROR, TEMPORARY_DELIVERY_FAILURE
 from complaints.intake import describe_validation_error
 from complaints.messages import MessageKind, MessageReceipt, MessageRequest, SurveyHistory, SurveyQuery
 from complaints.payout import CustomerPaid, CustomerPaidQuery, PayoutReceipt, PayoutRequest
@@ -30,11 +32,6 @@ from complaints.rules import CaseRules, load_rules
 from complaints.settings import Settings
 from complaints.standing import CustomerStanding, StandingQuery
 from complaints.templates import render_message
-
-PERMANENT_DELIVERY_FAILURE = "PermanentDeliveryFailure"
-TEMPORARY_DELIVERY_FAILURE = "TemporaryDeliveryFailure"
-TEMPLATE_ERROR = "TemplateError"
-INVALID_RULES = "InvalidRules"
 
 
 class ComplaintActivities:
@@ -71,7 +68,7 @@ class ComplaintActivities:
             self.customer_surveyed_since,
         ]
 
-    @activity.defn(name="load_case_rules")
+    @activity.defn(name=contracts.LOAD_CASE_RULES.name)
     async def load_case_rules(self) -> CaseRules:
         """Read the rules file once per case; a broken file will not fix itself, so no retry."""
         path = self.settings.rules_file
@@ -92,7 +89,7 @@ class ComplaintActivities:
         activity.logger.info("loaded rules version %s from %s", rules.version, path)
         return rules
 
-    @activity.defn(name="send_message")
+    @activity.defn(name=contracts.SEND_MESSAGE.name)
     async def send_message(self, request: MessageRequest) -> MessageReceipt:
         """Render and deliver one message, at most once per idempotency key."""
         key = request.idempotency_key
@@ -134,19 +131,19 @@ class ComplaintActivities:
         activity.logger.info("sent %s to %s (%s)", request.kind.value, recipient.email, message_id)
         return MessageReceipt(message_id=message_id, already_sent=False)
 
-    @activity.defn(name="pay_compensation")
+    @activity.defn(name=contracts.PAY_COMPENSATION.name)
     async def pay_compensation(self, request: PayoutRequest) -> PayoutReceipt:
         """Pay once per key through the configured gateway; a retry returns the first payment's
         receipt marked already_paid. A permanent refusal raises non-retryable `PayoutRefused`."""
         return await self.payouts.pay(request)
 
-    @activity.defn(name="customer_paid_since")
+    @activity.defn(name=contracts.CUSTOMER_PAID_SINCE.name)
     async def customer_paid_since(self, query: CustomerPaidQuery) -> CustomerPaid:
         """Read-only, so safe to retry; the rolling per-customer cap is computed from it."""
         amount = await self.ledger.paid_to_customer(query.customer_id, query.since, query.currency)
         return CustomerPaid(customer_id=query.customer_id, since=query.since, amount=amount)
 
-    @activity.defn(name="read_customer_standing")
+    @activity.defn(name=contracts.READ_CUSTOMER_STANDING.name)
     async def read_customer_standing(self, query: StandingQuery) -> CustomerStanding:
         """Read-only, so safe to retry: what the policy weighs besides the findings."""
         paid = await self.ledger.paid_to_customer(
@@ -158,7 +155,7 @@ class ComplaintActivities:
         earlier = await self.outcomes.earlier_complaints(query.customer_id, query.year_since, query.exclude_workflow_id)
         return CustomerStanding(paid_last_12_months=paid, earlier_complaints=earlier, category_spent_this_month=spent)
 
-    @activity.defn(name="customer_surveyed_since")
+    @activity.defn(name=contracts.CUSTOMER_SURVEYED_SINCE.name)
     async def customer_surveyed_since(self, query: SurveyQuery) -> SurveyHistory:
         """Read-only: survey fatigue, so a customer with several complaints is not asked again and again."""
         last = await self.outbox.last_sent(
@@ -166,6 +163,6 @@ class ComplaintActivities:
         )
         return SurveyHistory(last_invited_at=last)
 
-    @activity.defn(name="record_outcome")
+    @activity.defn(name=contracts.RECORD_OUTCOME.name)
     async def record_outcome(self, outcome: CaseOutcome) -> None:
         await self.outcomes.record(outcome)

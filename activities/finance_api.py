@@ -43,7 +43,8 @@ from temporalio.exceptions import ApplicationError
 
 from activities.db import as_utc, utcnow
 from activities.ledger import PayoutLedger
-from complaints.payout import PAYOUT_REFUSED, PayoutReceipt, PayoutRequest
+from complaints.failures import PAYOUT_REFUSED
+from complaints.payout import PayoutReceipt, PayoutRequest
 
 FINANCE_API_UNAVAILABLE = "FinanceApiUnavailable"
 FINANCE_API_MISCONFIGURED = "FinanceApiMisconfigured"

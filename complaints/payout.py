@@ -10,8 +10,6 @@ from pydantic import BaseModel
 from complaints.intake import Category
 from complaints.remedies import RemedyItem
 
-PAYOUT_REFUSED = "PayoutRefused"  # ApplicationError type: the finance system said no, for good
-
 
 def payout_key(workflow_id: str, proposal_version: int, attempt: int = 1) -> str:
     """Same proposal, same key: the ledger's unique constraint makes a retry a no-op.

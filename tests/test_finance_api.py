@@ -17,7 +17,8 @@ from activities import ComplaintActivities
 from activities.finance_api import FINANCE_API_MISCONFIGURED, FINANCE_API_UNAVAILABLE
 from complaints.actions import OfferAnswer, OfferResponse
 from complaints.case import Stage
-from complaints.payout import PAYOUT_REFUSED, PayoutReceipt, PayoutRequest, payout_key
+from complaints.failures import PAYOUT_REFUSED
+from complaints.payout import PayoutReceipt, PayoutRequest, payout_key
 from complaints.settings import Settings
 from starter.mailsink import MailSink, free_port
 from tests.conftest import settings_for

@@ -1,268 +1,395 @@
 """ComplaintWorkflow: one complaint, from receipt to closure, as one durable workflow.
 
-`run` walks the stages in process order (see `_advance`); each stage is a small method
-that can be re-entered after continue-as-new without repeating itself. Staff and customer
-actions arrive as updates whose validators (complaints.guards) refuse what the case
-cannot take now.
+`run` walks the process table (`PROCESS`, at the bottom): each stage is a method that
+returns the next stage, and can be re-entered after continue-as-new without repeating
+itself. The workflow owns small objects that do the rest: the case record (state, timeline,
+one-shot steps), the clocks and their deadline watch, the messenger, the outward calls.
+Staff and customer actions arrive as updates whose validators (complaints.guards) refuse
+what the case cannot take now.
 """
 
 from __future__ import annotations
 
-import asyncio
-from datetime import timedelta
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from temporalio import workflow
+from temporalio.exceptions import ApplicationError
 
-from workflows.case_io import DURABLE_RETRY, when
-from workflows.case_waits import TimeToContinueAsNew, Withdrawn
-from workflows.remedy_stages import RemedyStages
+from workflows import waiting
+from workflows.actions import CaseActions, refuse_unless
+from workflows.approvals import Approvals
+from workflows.background import BackgroundWork
+from workflows.clocks import CaseClocks
+from workflows.deadline_watch import DeadlineWatch
+from workflows.display import CaseDisplay
+from workflows.fulfilment import Fulfilment
+from workflows.investigation import Investigation
+from workflows.messenger import Messenger
+from workflows.offer import Offer
+from workflows.outward import OutwardCalls, load_case_rules
+from workflows.progress import ProgressUpdates
+from workflows.record import CaseRecord
+from workflows.remedy import CaseRemedy
+from workflows.survey import Survey
+from workflows.waits import CaseWaits, TimeToContinueAsNew, Withdrawn
 
 with workflow.unsafe.imports_passed_through():
-    from complaints import search_attributes as sa
-    from complaints.case import CaseOutcome, CaseState, ComplaintWorkflowInput, Stage
+    from complaints import actions, guards
+    from complaints.case import CaseOutcome, CaseState, CaseStatus, ComplaintWorkflowInput, Stage, TimelineEvent
     from complaints.intake import ComplaintInput
-    from complaints.messages import MessageKind, SurveyHistory, SurveyQuery
-    from complaints.rules import CaseRules
+    from complaints.messages import MessageKind
+    from complaints.policy import propose_remedy
     from complaints.sla import ClockKind
 
 
-# Cases from before survey fatigue was checked replay without the check.
-SURVEY_FATIGUE_PATCH = "survey-fatigue"
-
-
 @workflow.defn(name="ComplaintWorkflow")
-class ComplaintWorkflow(RemedyStages):
+class ComplaintWorkflow:
     @workflow.init
     def __init__(self, params: ComplaintWorkflowInput) -> None:
-        self._state = params.carried
-        self._published = {}
-        self._sending_progress_update = False
+        self._case = case = CaseRecord(params.carried)
+        self._waits = CaseWaits(case)
+        self._display = CaseDisplay(
+            case,
+            waits_for=lambda state: PROCESS[state.stage].waits_for(state),
+            deadlines=lambda: self._clocks.deadlines(),
+        )
+        self._clocks = CaseClocks(case, on_change=self._display.refresh)
+        self._messenger = Messenger(
+            case, self._waits, on_customer_heard=self._clocks.customer_heard, publish=self._display.refresh
+        )
+        self._outward = OutwardCalls(case)
+        self._remedy = CaseRemedy(case, self._clocks)
+        self._fulfilment = Fulfilment(
+            case, self._outward, self._messenger, self._waits, self._clocks, self._remedy, self._display.refresh
+        )
+        self._actions = CaseActions(case, self._clocks, self._messenger, self._display.refresh)
+        self._deadlines = DeadlineWatch(case, self._clocks, self._messenger, self._display.refresh)
+        self._investigation = Investigation(case, self._clocks, self._messenger, self._waits, self._display.refresh)
+        self._approvals = Approvals(case, self._messenger, self._waits, self._display.refresh)
+        self._offer = Offer(case, self._clocks, self._messenger, self._waits, self._display.refresh)
+        self._survey_stage = Survey(case, self._outward, self._messenger, self._waits, self._display.refresh)
+        progress = ProgressUpdates(
+            case,
+            self._messenger,
+            sends_updates=lambda stage: PROCESS[stage].progress_updates,
+            waiting_for=self._display.waiting_for,
+        )
+        self._background = BackgroundWork(progress, self._deadlines)
+
+    @property
+    def _state(self) -> CaseState:
+        return self._case.state
 
     @workflow.run
     async def run(self, params: ComplaintWorkflowInput) -> CaseOutcome:
-        if self._state is None:
+        if not self._case.exists:
             await self._receive(params.complaint)
-        self._publish()
-        progress_updates = asyncio.create_task(self._keep_customer_informed())
-        deadlines = asyncio.create_task(self._watch_deadlines())
-        while not self.state.stage.is_final:
+        self._display.refresh()
+        self._background.start()
+        while not self._state.stage.is_final:
             try:
-                await self._advance()
+                step = PROCESS[self._state.stage].step
+                assert step is not None, "only final stages have no step"
+                self._case.enter(await step(self))
             except Withdrawn:
-                await self._close_withdrawn()
+                self._case.enter(await self._close_withdrawn())
             except TimeToContinueAsNew:
-                await self._continue_as_new(progress_updates, deadlines)
-            self._publish()
-        await self._stop_background(progress_updates, deadlines)
-        return self._outcome()
-
-    async def _advance(self) -> None:
-        """One stage of the process, in the order a complaint goes through them."""
-        match self.state.stage:
-            case Stage.RECEIVED:
-                await self._acknowledge()
-            case Stage.INVESTIGATING:
-                await self._investigate()
-            case Stage.PROPOSING:
-                await self._propose_remedy()
-            case Stage.AWAITING_APPROVAL:
-                await self._seek_approval()
-            case Stage.AWAITING_CUSTOMER:
-                await self._make_offer()
-            case Stage.FULFILLING:
-                await self._fulfil()
-            case Stage.FOLLOWING_UP:
-                await self._follow_up()
-            case Stage.AWAITING_FEEDBACK:
-                await self._survey()
-            case Stage.CLOSING:
-                await self._close()
-
-    # -- 1. receive and acknowledge -----------------------------------------------------------
+                await self._continue_as_new()
+            self._display.refresh()
+        await self._background.stop()
+        return self._case.outcome()
 
     async def _receive(self, complaint: ComplaintInput) -> None:
-        rules = await workflow.execute_activity(
-            "load_case_rules",
-            result_type=CaseRules,
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=DURABLE_RETRY,
-            summary="load and pin the case rules",
-        )
+        rules = await load_case_rules()
         now = workflow.now()
-        self._state = CaseState(
-            complaint=complaint,
-            rules=rules,
-            owner_id=rules.routing[complaint.category].owner,
-            received_at=complaint.received_at or now,
-            last_customer_update_at=now,
+        owner_id = rules.routing[complaint.category].owner
+        received_at = complaint.received_at or now
+        state = CaseState(
+            complaint=complaint, rules=rules, owner_id=owner_id, received_at=received_at, last_customer_update_at=now
         )
-        self.state.priority = self.state.priority or self._derived_priority()
-        self._record("received", f"{complaint.category.value} complaint, priority {self.state.current_priority.value}")
-        self._record("assigned", f"owner {self.owner.name} ({self.owner.id}); rules {rules.version}")
-        self._start_clocks()
-        workflow.upsert_search_attributes(
-            [
-                sa.COMPLAINT_PRIORITY.value_set(self.state.current_priority.value),
-                sa.COMPLAINT_CATEGORY.value_set(complaint.category.value),
-                sa.CUSTOMER_ID.value_set(complaint.customer.id),
-            ]
-        )
+        self._case.create(state)
+        state.priority = state.priority or self._clocks.derived_priority()
+        self._case.record("received", f"{complaint.category.value} complaint, priority {state.current_priority.value}")
+        self._case.record("assigned", f"owner {self._case.owner.name} ({owner_id}); rules {rules.version}")
+        self._clocks.start()
+        self._display.show_what_never_changes()
 
-    async def _acknowledge(self) -> None:
-        self._open_investigation()
-        if not self._done("acknowledged"):
-            await self._tell_customer(
+    async def _acknowledge(self) -> Stage:
+        due = self._investigation.open()
+        await self._case.once(
+            "acknowledged",
+            lambda: self._messenger.tell_customer(
                 MessageKind.ACKNOWLEDGEMENT,
-                next_step=f"I have asked our {self._department} team to look into what happened",
-                due=self.state.investigation_due,
-                regulatory=self._regulatory_promise(),
-            )
-            self._mark_done("acknowledged")
-        self._enter(Stage.INVESTIGATING)
-
-    # -- 2. investigate -------------------------------------------------------------------------
-
-    @property
-    def _department(self) -> str:
-        return self.state.rules.routing[self.state.complaint.category].department
-
-    def _open_investigation(self) -> None:
-        if self.state.investigation_due is None:
-            self.state.investigation_due = workflow.now() + self.state.rules.timings.investigation
-        self._open_clock(ClockKind.INVESTIGATION)
-
-    async def _investigate(self) -> None:
-        state, timings = self.state, self.state.rules.timings
-        self._open_investigation()
-        due = state.investigation_due
-        assert due is not None
-        round_ = state.investigation_round
-        if not self._done(f"investigation-request-{round_}"):
-            kind = MessageKind.INVESTIGATION_REQUEST if round_ == 1 else MessageKind.REVIEW_REQUEST
-            await self._tell_department(kind, due=due, note=state.review_reason or "", history=self._history_lines())
-            self._mark_done(f"investigation-request-{round_}")
-
-        def findings_in() -> bool:
-            return state.findings is not None
-
-        reminder_at = due - timings.investigation_reminder_before
-        reminded = self._done(f"investigation-reminder-{round_}")
-        if not await self._wait(findings_in, reminder_at, "investigation reminder") and not reminded:
-            await self._tell_department(MessageKind.INVESTIGATION_REMINDER, due=due)
-            self._mark_done(f"investigation-reminder-{round_}")
-        if not await self._wait(findings_in, due, "investigation deadline"):
-            if not self._done(f"investigation-escalation-{round_}"):
-                await self._escalate_investigation()
-                self._mark_done(f"investigation-escalation-{round_}")
-            await self._wait(findings_in, None, "findings after escalation")
-        self._stop_clock(ClockKind.INVESTIGATION)
-        self._priority_from_findings()
-        state.investigation_due = None
-        self._enter(Stage.PROPOSING)
-
-    async def _escalate_investigation(self) -> None:
-        lead = self.team_lead
-        self.state.investigation_escalated = True
-        self._record("escalated", f"investigation deadline passed; escalated to {lead.name}")
-        self._publish()
-        await self._tell_staff(MessageKind.INVESTIGATION_ESCALATION, [lead], history=self._history_lines())
-        await self._tell_customer(
-            MessageKind.DELAY_NOTICE,
-            next_step=f"{lead.name} is now overseeing the investigation personally",
-            due=workflow.now() + self.state.rules.timings.progress_update_every,
+                next_step=f"I have asked our {self._case.department} team to look into what happened",
+                due=due,
+                regulatory=self._clocks.regulatory_promise(),
+            ),
         )
+        return Stage.INVESTIGATING
 
-    # -- 3. to 6. propose, approve, offer and pay: see remedy_stages.py ------------------------------
+    async def _investigate(self) -> Stage:
+        await self._investigation.until_findings()
+        self._clocks.stop(ClockKind.INVESTIGATION)
+        self._clocks.priority_from_findings()
+        self._state.investigation_due = None
+        return Stage.PROPOSING
 
-    # -- 7. follow up -----------------------------------------------------------------------------------
+    async def _propose_remedy(self) -> Stage:
+        state = self._state
+        assert state.findings is not None
+        standing = await self._outward.standing_for_policy()
+        proposal = propose_remedy(
+            state.findings,
+            state.complaint,
+            state.rules,
+            state.proposal_versions + 1,
+            standing=standing,
+            as_of=state.received_at.date(),
+        )
+        if proposal.note:
+            self._case.record("policy", proposal.note)
+        return self._remedy.set_proposal(proposal)
 
-    async def _follow_up(self) -> None:
-        state = self.state
-        follow_up_at = self._resolve_now()
+    async def _seek_approval(self) -> Stage:
+        self._clocks.open(ClockKind.APPROVAL)
+        await self._approvals.until_decided()
+        self._clocks.stop(ClockKind.APPROVAL)
+        if self._state.approval_outcome == "rejected":
+            return self._remedy.send_back_to_review(self._state.review_reason or "approval rejected")
+        return self._remedy.after_approval()
+
+    async def _make_offer(self) -> Stage:
+        if await self._offer.until_answered():
+            return self._remedy.apply_offer_response()
+        await self._offer.let_stand(self._remedy.resolve_now)
+        return Stage.FOLLOWING_UP
+
+    async def _fulfil(self) -> Stage:
+        proposal = self._state.proposal
+        assert proposal is not None
+        amount_due = proposal.total - self._state.paid_total
+        if amount_due > 0:
+            await self._case.once(f"paid-{proposal.version}", lambda: self._fulfilment.pay(amount_due))
+        await self._case.once(f"resolution-{proposal.version}", lambda: self._fulfilment.tell_resolution(proposal))
+        return Stage.FOLLOWING_UP
+
+    async def _follow_up(self) -> Stage:
+        state = self._state
+        follow_up_at = self._remedy.resolve_now()
         assert state.reopen_until is not None
 
         def customer_came_back() -> bool:
             return state.reopened or state.offer_response is not None
 
-        if not await self._wait(customer_came_back, follow_up_at, "follow-up"):
-            if not self._done(f"follow-up-{state.investigation_round}"):
-                await self._tell_customer(MessageKind.FOLLOW_UP, due=state.reopen_until)
-                self._mark_done(f"follow-up-{state.investigation_round}")
-            if not await self._wait(customer_came_back, state.reopen_until, "reopen window closes"):
-                self._enter(Stage.AWAITING_FEEDBACK)
-                return
+        if not await self._waits.until(customer_came_back, follow_up_at, "follow-up"):
+            await self._case.once(
+                f"follow-up-{state.investigation_round}",
+                lambda: self._messenger.tell_customer(MessageKind.FOLLOW_UP, due=state.reopen_until),
+            )
+            if not await self._waits.until(customer_came_back, state.reopen_until, "reopen window closes"):
+                return Stage.AWAITING_FEEDBACK
         if state.offer_response is not None:
-            self._apply_offer_response()
-            return
+            return self._remedy.apply_offer_response()
         state.reopened, state.resolved_at, state.reopen_until = False, None, None
-        self._send_back_to_review(f"reopened by the customer: {state.review_reason}")
+        return self._remedy.send_back_to_review(f"reopened by the customer: {state.review_reason}")
 
-    # -- 8. feedback and thanks ----------------------------------------------------------------------------
+    async def _survey(self) -> Stage:
+        await self._survey_stage.run()
+        return Stage.CLOSING
 
-    async def _survey(self) -> None:
-        state, timings = self.state, self.state.rules.timings
-        if self._done("survey-suppressed") or (state.survey_started_at is None and await self._surveyed_recently()):
-            self._enter(Stage.CLOSING)
-            return
-        if state.survey_started_at is None:
-            state.survey_started_at = workflow.now()
-            self._publish()
-            await self._tell_customer(
-                MessageKind.SURVEY_INVITATION, due=state.survey_started_at + timings.survey_expires_after
-            )
-        started, expires = state.survey_started_at, state.survey_started_at + timings.survey_expires_after
+    async def _close(self) -> Stage:
+        await self._case.once("thank-you", lambda: self._messenger.tell_customer(MessageKind.THANK_YOU))
+        return await self._finish(Stage.CLOSED)
 
-        def answered() -> bool:
-            return state.feedback is not None
-
-        if not await self._wait(answered, started + timings.survey_reminder_after, "survey reminder"):
-            if not self._done("survey-reminder"):
-                await self._tell_customer(MessageKind.SURVEY_REMINDER, due=expires)
-                self._mark_done("survey-reminder")
-            if not await self._wait(answered, expires, "survey expires"):
-                self._record("survey expired", "no answer")
-        self._enter(Stage.CLOSING)
-
-    async def _surveyed_recently(self) -> bool:
-        """Survey fatigue: another case of this customer's invited them within the window."""
-        if not workflow.patched(SURVEY_FATIGUE_PATCH):
-            return False
-        window = self.state.rules.timings.survey_fatigue_window
-        query = SurveyQuery(
-            customer_id=self.state.complaint.customer.id,
-            since=workflow.now() - window,
-            exclude_workflow_id=workflow.info().workflow_id,
-        )
-        summary = "check when the customer was last surveyed"
-        last = (await self._read("customer_surveyed_since", query, SurveyHistory, summary)).last_invited_at
-        if last is None:
-            return False
-        self._record("survey suppressed", f"the customer was surveyed on {when(last)}, within {window.days} days")
-        self._mark_done("survey-suppressed")
-        return True
-
-    async def _close(self) -> None:
-        if not self._done("thank-you"):
-            await self._tell_customer(MessageKind.THANK_YOU)
-            self._mark_done("thank-you")
-        await self._finish(Stage.CLOSED)
-
-    async def _close_withdrawn(self) -> None:
-        withdrawal = self.state.withdrawal
+    async def _close_withdrawn(self) -> Stage:
+        withdrawal = self._state.withdrawal
         assert withdrawal is not None
-        if not self._done("withdrawal-confirmation"):
-            await self._tell_customer(
+        await self._case.once(
+            "withdrawal-confirmation",
+            lambda: self._messenger.tell_customer(
                 MessageKind.WITHDRAWAL_CONFIRMATION, wait_for_contact=False, note=withdrawal.reason
-            )
-            self._mark_done("withdrawal-confirmation")
-        await self._finish(Stage.WITHDRAWN)
+            ),
+        )
+        return await self._finish(Stage.WITHDRAWN)
 
-    # -- 9. close and learn ----------------------------------------------------------------------------------
+    async def _finish(self, final: Stage) -> Stage:
+        self._state.closed_at = self._state.closed_at or workflow.now()
+        self._clocks.stop_all()
+        await self._case.once("outcome-recorded", lambda: self._outward.record_outcome(self._case.outcome(final)))
+        return final
 
-    async def _finish(self, final: Stage) -> None:
-        self.state.closed_at = self.state.closed_at or workflow.now()
-        self._stop_all_clocks()
-        if not self._done("outcome-recorded"):
-            await self._record_outcome(self._outcome(final))
-            self._mark_done("outcome-recorded")
-        self._enter(final)
+    # -- running beside the process, and starting afresh -----------------------------------------------------
+
+    async def _continue_as_new(self) -> None:
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        await self._background.stop()
+        self._state.continued_as_new += 1
+        self._case.record("continued as new", f"history reached {workflow.info().get_current_history_length()} events")
+        workflow.continue_as_new(ComplaintWorkflowInput(complaint=self._state.complaint, carried=self._state))
+
+    # -- what the Web UI, the admin script and progress updates see -------------------------------------------
+
+    @workflow.update(description="Department findings: what happened, root cause, severity, loss.")
+    def submit_findings(self, findings: actions.Findings) -> str:
+        return self._actions.submit_findings(findings)
+
+    @submit_findings.validator
+    def _check_findings(self, findings: actions.Findings) -> None:
+        refuse_unless(self._case, lambda state: guards.check_findings(state, findings))
+
+    @workflow.update(description="Approve the proposed remedy (approver's limit must cover it).")
+    def approve(self, approval: actions.Approval) -> str:
+        return self._actions.approve(approval)
+
+    @approve.validator
+    def _check_approve(self, approval: actions.Approval) -> None:
+        refuse_unless(self._case, lambda state: guards.check_approval(state, approval))
+
+    @workflow.update(description="Reject the proposed remedy; the case goes back to review.")
+    def reject(self, rejection: actions.Rejection) -> str:
+        return self._actions.reject(rejection)
+
+    @reject.validator
+    def _check_reject(self, rejection: actions.Rejection) -> None:
+        refuse_unless(self._case, lambda state: guards.check_rejection(state, rejection))
+
+    @workflow.update(description="Approve a different amount than proposed.")
+    def amend(self, amendment: actions.Amendment) -> str:
+        return self._actions.amend(amendment)
+
+    @amend.validator
+    def _check_amend(self, amendment: actions.Amendment) -> None:
+        refuse_unless(self._case, lambda state: guards.check_amendment(state, amendment))
+
+    @workflow.signal(description="approve / reject / amend by signal: same checks; a refusal is only recorded.")
+    async def decide(self, decision: actions.StaffDecision) -> None:
+        await workflow.wait_condition(lambda: self._case.exists)
+        self._actions.decide(decision)
+
+    @workflow.update(description="The customer's answer to the offer: accept, decline (with reason) or counter.")
+    def respond_to_offer(self, response: actions.OfferResponse) -> str:
+        return self._actions.respond_to_offer(response)
+
+    @respond_to_offer.validator
+    def _check_offer_response(self, response: actions.OfferResponse) -> None:
+        refuse_unless(self._case, lambda state: guards.check_offer_response(state, response))
+
+    @workflow.update(description="Reopen a resolved complaint within the reopen window.")
+    def reopen(self, reopen: actions.Reopen) -> str:
+        return self._actions.reopen(reopen)
+
+    @reopen.validator
+    def _check_reopen(self, reopen: actions.Reopen) -> None:
+        refuse_unless(self._case, lambda state: guards.check_reopen(state, reopen, workflow.now()))
+
+    @workflow.update(description="The customer's satisfaction survey answer (CSAT 1-5).")
+    def submit_feedback(self, feedback: actions.Feedback) -> str:
+        return self._actions.submit_feedback(feedback)
+
+    @submit_feedback.validator
+    def _check_feedback(self, feedback: actions.Feedback) -> None:
+        refuse_unless(self._case, lambda state: guards.check_feedback(state, feedback))
+
+    @workflow.update(description="Give the case to another staff member, with a brief.")
+    async def reassign(self, reassignment: actions.Reassignment) -> str:
+        return await self._actions.reassign(reassignment)
+
+    @reassign.validator
+    def _check_reassign(self, reassignment: actions.Reassignment) -> None:
+        refuse_unless(self._case, lambda state: guards.check_reassignment(state, reassignment))
+
+    @workflow.update(description="After a refused payout: retry (cause fixed) or record it settled elsewhere.")
+    def resolve_payout(self, resolution: actions.PayoutResolution) -> str:
+        return self._actions.resolve_payout(resolution)
+
+    @resolve_payout.validator
+    def _check_payout_resolution(self, resolution: actions.PayoutResolution) -> None:
+        refuse_unless(self._case, lambda state: guards.check_payout_resolution(state, resolution))
+
+    @workflow.update(description="Add an internal note to the timeline.")
+    def add_note(self, note: actions.Note) -> str:
+        return self._actions.add_note(note)
+
+    @add_note.validator
+    def _check_note(self, note: actions.Note) -> None:
+        refuse_unless(self._case, lambda state: guards.check_note(state, note))
+
+    @workflow.update(description="The customer withdraws the complaint.")
+    def withdraw(self, withdrawal: actions.Withdrawal) -> str:
+        return self._actions.withdraw(withdrawal)
+
+    @withdraw.validator
+    def _check_withdraw(self, withdrawal: actions.Withdrawal) -> None:
+        refuse_unless(self._case, lambda state: guards.check_withdrawal(state, withdrawal))
+
+    @workflow.update(description="Ask the customer for information we don't have; the SLA clock pauses.")
+    async def request_information(self, request: actions.InformationRequest) -> str:
+        return await self._actions.request_information(request)
+
+    @request_information.validator
+    def _check_information_request(self, request: actions.InformationRequest) -> None:
+        refuse_unless(self._case, lambda state: guards.check_information_request(state, request))
+
+    @workflow.update(description="A message from the customer, once per message_id; answers an open question.")
+    async def add_customer_message(self, message: actions.CustomerMessage) -> str:
+        return await self._actions.add_customer_message(message)
+
+    @add_customer_message.validator
+    def _check_customer_message(self, message: actions.CustomerMessage) -> None:
+        refuse_unless(self._case, lambda state: guards.check_customer_message(state, message))
+
+    @workflow.update(description="After refused mail: a corrected address, or post / phone via the owner.")
+    def correct_contact(self, correction: actions.ContactCorrection) -> str:
+        return self._actions.correct_contact(correction)
+
+    @correct_contact.validator
+    def _check_contact_correction(self, correction: actions.ContactCorrection) -> None:
+        refuse_unless(self._case, lambda state: guards.check_contact_correction(state, correction))
+
+    @workflow.update(description="Raise the priority: the SLA clocks take the shorter targets from their start.")
+    def raise_priority(self, change: actions.PriorityRaise) -> str:
+        return self._actions.raise_priority(change)
+
+    @raise_priority.validator
+    def _check_priority_raise(self, change: actions.PriorityRaise) -> None:
+        refuse_unless(self._case, lambda state: guards.check_priority_raise(state, change))
+
+    # -- queries ------------------------------------------------------------------------------------------------
+
+    @workflow.query(description="Where the case stands: stage, what it waits for and until when, remedy.")
+    def status(self) -> CaseStatus:
+        if not self._case.exists:
+            raise ApplicationError("the complaint is still being received; try again in a moment")
+        waits_for, due = self._display.waiting_for()
+        return self._case.status(waits_for, due, self._display.next_deadline(due))
+
+    @workflow.query(description="The complete audit trail of the case.")
+    def timeline(self) -> list[TimelineEvent]:
+        return self._state.timeline if self._case.exists else []
+
+
+@dataclass(frozen=True)
+class StageStep:
+    """One stage of the process: what runs it, what the case then waits for, whether the
+    customer gets a progress update every few days while it lasts."""
+
+    step: Callable[[ComplaintWorkflow], Awaitable[Stage]] | None
+    waits_for: Callable[[CaseState], waiting.Waiting]
+    progress_updates: bool = False
+
+
+PROCESS: dict[Stage, StageStep] = {
+    Stage.RECEIVED: StageStep(ComplaintWorkflow._acknowledge, waiting.the_system),
+    Stage.INVESTIGATING: StageStep(ComplaintWorkflow._investigate, waiting.findings, progress_updates=True),
+    Stage.PROPOSING: StageStep(ComplaintWorkflow._propose_remedy, waiting.the_system, progress_updates=True),
+    Stage.AWAITING_APPROVAL: StageStep(ComplaintWorkflow._seek_approval, waiting.approval, progress_updates=True),
+    Stage.AWAITING_CUSTOMER: StageStep(ComplaintWorkflow._make_offer, waiting.offer_answer),
+    Stage.FULFILLING: StageStep(ComplaintWorkflow._fulfil, waiting.payout, progress_updates=True),
+    Stage.FOLLOWING_UP: StageStep(ComplaintWorkflow._follow_up, waiting.reopen_window),
+    Stage.AWAITING_FEEDBACK: StageStep(ComplaintWorkflow._survey, waiting.survey_answer),
+    Stage.CLOSING: StageStep(ComplaintWorkflow._close, waiting.the_system),
+    Stage.CLOSED: StageStep(None, waiting.nothing),
+    Stage.WITHDRAWN: StageStep(None, waiting.nothing),
+}
+"""The process, in order: the only list of stages and what each one does."""

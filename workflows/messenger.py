@@ -8,6 +8,7 @@ or for staff to choose another channel (then the case owner gets each message to
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from enum import Enum
 
@@ -15,16 +16,17 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
-from workflows.case_waits import CaseWaits
+from workflows.record import CaseRecord
+from workflows.waits import CaseWaits
 
 with workflow.unsafe.imports_passed_through():
+    from complaints import contracts
+    from complaints.failures import PERMANENT_DELIVERY_FAILURE
     from complaints.intake import ContactChannel
-    from complaints.messages import MessageKind, MessageReceipt, MessageRequest, Recipient
+    from complaints.messages import MessageKind, MessageRequest, Recipient
     from complaints.rules import StaffMember
 
 MESSAGE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=5))
-# Must match activities.complaint_activities.PERMANENT_DELIVERY_FAILURE (not imported: I/O module).
-PERMANENT_DELIVERY_FAILURE = "PermanentDeliveryFailure"
 # Before this patch a refused customer message was only recorded; such cases replay so.
 WAIT_FOR_CONTACT_PATCH = "wait-for-corrected-customer-address"
 
@@ -35,23 +37,40 @@ class Delivery(Enum):
     FAILED = "failed"  # gave up retrying, or could not render
 
 
-class CaseMessaging(CaseWaits):
+class Messenger:
+    """Sends; tells `on_customer_heard` of each message the customer got (the SLA clocks
+    stop on it) and `publish` of a contact problem (the UI shows it)."""
+
+    def __init__(
+        self,
+        case: CaseRecord,
+        waits: CaseWaits,
+        *,
+        on_customer_heard: Callable[[MessageKind], None],
+        publish: Callable[[], None],
+    ) -> None:
+        self._case = case
+        self._waits = waits
+        self._on_customer_heard = on_customer_heard
+        self._publish = publish
+
     async def _send(self, kind: MessageKind, to: Recipient, **content: object) -> Delivery:
         """Send one message; a failure is recorded, never fatal to the case."""
-        self.state.message_seq += 1
+        state = self._case.state
+        state.message_seq += 1
         request = MessageRequest(
-            idempotency_key=f"{workflow.info().workflow_id}:{kind.value}:{self.state.message_seq}",
+            idempotency_key=f"{workflow.info().workflow_id}:{kind.value}:{state.message_seq}",
             kind=kind,
             to=to,
-            case=self._brief(),
+            case=self._case.brief(),
             **content,
         )
         relay = f" (to {request.relay_to.name}, by {request.channel})" if request.relay_to else ""
         try:
             await workflow.execute_activity(
-                "send_message",
+                contracts.SEND_MESSAGE.name,
                 request,
-                result_type=MessageReceipt,
+                result_type=contracts.SEND_MESSAGE.result,
                 start_to_close_timeout=timedelta(seconds=60),
                 schedule_to_close_timeout=timedelta(hours=6),
                 retry_policy=MESSAGE_RETRY,
@@ -59,69 +78,62 @@ class CaseMessaging(CaseWaits):
             )
         except ActivityError as failure:
             cause = failure.cause or failure
-            self._record("message failed", f"{kind.value} to {to.email}: {cause}")
+            self._case.record("message failed", f"{kind.value} to {to.email}: {cause}")
             refused = isinstance(cause, ApplicationError) and cause.type == PERMANENT_DELIVERY_FAILURE
             return Delivery.REFUSED if refused else Delivery.FAILED
-        self._record("message sent", f"{kind.value} to {to.name} <{to.email}>{relay}")
+        self._case.record("message sent", f"{kind.value} to {to.name} <{to.email}>{relay}")
         return Delivery.SENT
 
     # -- the customer ---------------------------------------------------------------------
 
-    @property
-    def _customer_channel(self) -> ContactChannel:
-        return self.state.contact_channel or self.state.complaint.customer.preferred_channel
-
-    async def _tell_customer(self, kind: MessageKind, *, wait_for_contact: bool = True, **content: object) -> None:
+    async def tell_customer(self, kind: MessageKind, *, wait_for_contact: bool = True, **content: object) -> None:
         """E-mail the customer, or have the owner deliver it by their channel.
 
         If the mail server refuses the address for good, staff are alerted and (unless
         `wait_for_contact` is False, for messages that must not hold anything up) this waits
         for a corrected address or another channel, then sends again.
         """
-        state = self.state
+        state = self._case.state
         while True:
             customer = state.complaint.customer
             to = Recipient(name=customer.name, email=state.contact_email or customer.email)
-            channel = self._customer_channel
+            channel = state.contact_channel or customer.preferred_channel
             if channel is not ContactChannel.EMAIL:
-                content = {**content, "relay_to": self._staff_recipient(self.owner), "channel": channel.value}
+                content = {**content, "relay_to": _recipient(self._case.owner), "channel": channel.value}
             delivery = await self._send(kind, to, **content)
             if delivery is Delivery.SENT:
                 state.last_customer_update_at = workflow.now()
-                self._message_sent_to_customer(kind)
+                self._on_customer_heard(kind)
                 return
             if delivery is Delivery.FAILED or not workflow.patched(WAIT_FOR_CONTACT_PATCH):
                 return
             await self._alert_contact_failed(f"{kind.value} to {to.email} was refused")
             if not wait_for_contact:
                 return
-            await self._wait(lambda: state.contact_problem is None, None, "a corrected customer address")
-
-    def _message_sent_to_customer(self, kind: MessageKind) -> None:
-        """Hook: the SLA clocks (case_clocks) stop when the customer hears from us."""
+            await self._waits.until(lambda: state.contact_problem is None, None, "a corrected customer address")
 
     async def _alert_contact_failed(self, problem: str) -> None:
         """Once per problem: tell the owner and the team lead, and show it in the UI."""
-        state = self.state
+        state = self._case.state
         if state.contact_problem is not None:
             return
         state.contact_problem = problem
-        self._record("customer unreachable", problem)
+        self._case.record("customer unreachable", problem)
         self._publish()
-        await self._tell_staff(
-            MessageKind.CONTACT_FAILED, self._owner_and_lead(), note=problem, history=self._history_lines()
+        await self.tell_staff(
+            MessageKind.CONTACT_FAILED, self._case.owner_and_lead(), note=problem, history=self._case.history_lines()
         )
 
     # -- staff ---------------------------------------------------------------------------------
 
-    @staticmethod
-    def _staff_recipient(person: StaffMember) -> Recipient:
-        return Recipient(name=person.name, email=person.email)
-
-    async def _tell_staff(self, kind: MessageKind, people: list[StaffMember], **content: object) -> None:
+    async def tell_staff(self, kind: MessageKind, people: list[StaffMember], **content: object) -> None:
         for person in people:
-            await self._send(kind, self._staff_recipient(person), **content)
+            await self._send(kind, _recipient(person), **content)
 
-    async def _tell_department(self, kind: MessageKind, **content: object) -> None:
-        route = self.state.rules.routing[self.state.complaint.category]
+    async def tell_department(self, kind: MessageKind, **content: object) -> None:
+        route = self._case.state.rules.routing[self._case.state.complaint.category]
         await self._send(kind, Recipient(name=route.department, email=route.department_email), **content)
+
+
+def _recipient(person: StaffMember) -> Recipient:
+    return Recipient(name=person.name, email=person.email)

@@ -1,0 +1,49 @@
+"""The activities the workflow calls, each declared once: name, argument and result types.
+
+The workflow calls `execute_activity(contract.name, arg, result_type=contract.result)` and
+the activities register under `contract.name`; `tests/test_contracts.py` checks that each
+registered activity takes and returns exactly the declared types. No I/O module is imported
+here, so the workflow sandbox stays free of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final, Generic, TypeVar
+
+from complaints.case import CaseOutcome
+from complaints.messages import MessageReceipt, MessageRequest, SurveyHistory, SurveyQuery
+from complaints.payout import CustomerPaid, CustomerPaidQuery, PayoutReceipt, PayoutRequest
+from complaints.rules import CaseRules
+from complaints.standing import CustomerStanding, StandingQuery
+
+Arg = TypeVar("Arg")
+Result = TypeVar("Result")
+
+
+@dataclass(frozen=True)
+class ActivityContract(Generic[Arg, Result]):
+    """One activity as both sides see it. `arg` is None for an activity without an argument."""
+
+    name: str
+    arg: type[Arg] | None
+    result: type[Result] | None
+
+
+LOAD_CASE_RULES: Final = ActivityContract[None, CaseRules]("load_case_rules", None, CaseRules)
+SEND_MESSAGE: Final = ActivityContract("send_message", MessageRequest, MessageReceipt)
+PAY_COMPENSATION: Final = ActivityContract("pay_compensation", PayoutRequest, PayoutReceipt)
+CUSTOMER_PAID_SINCE: Final = ActivityContract("customer_paid_since", CustomerPaidQuery, CustomerPaid)
+READ_CUSTOMER_STANDING: Final = ActivityContract("read_customer_standing", StandingQuery, CustomerStanding)
+CUSTOMER_SURVEYED_SINCE: Final = ActivityContract("customer_surveyed_since", SurveyQuery, SurveyHistory)
+RECORD_OUTCOME: Final = ActivityContract[CaseOutcome, None]("record_outcome", CaseOutcome, None)
+
+ALL: Final = (
+    LOAD_CASE_RULES,
+    SEND_MESSAGE,
+    PAY_COMPENSATION,
+    CUSTOMER_PAID_SINCE,
+    READ_CUSTOMER_STANDING,
+    CUSTOMER_SURVEYED_SINCE,
+    RECORD_OUTCOME,
+)

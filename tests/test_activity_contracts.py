@@ -1,0 +1,56 @@
+"""The workflow and the worker agree on every activity: its name, argument and result types.
+
+The workflow calls activities by the contracts in `complaints.contracts`; the worker
+registers `ComplaintActivities`' methods. A renamed activity, a changed argument model or a
+new activity without a contract fails here, before any case could schedule a name no
+worker serves.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, get_type_hints
+
+import pytest
+from temporalio import activity
+
+from activities import ComplaintActivities
+from complaints import contracts
+from complaints.contracts import ActivityContract
+
+
+def registered() -> dict[str, Any]:
+    """Each activity the worker registers, by its name."""
+    found: dict[str, Any] = {}
+    for method in ComplaintActivities.__dict__.values():
+        definition = activity._Definition.from_callable(method) if callable(method) else None
+        if definition is not None and definition.name is not None:
+            found[definition.name] = method
+    return found
+
+
+def test_every_contract_has_one_registered_activity_and_every_activity_a_contract() -> None:
+    names = [contract.name for contract in contracts.ALL]
+    assert len(names) == len(set(names)), names
+    assert sorted(names) == sorted(registered())
+
+
+@pytest.mark.parametrize("contract", contracts.ALL, ids=lambda contract: contract.name)
+def test_the_activity_takes_and_returns_the_declared_types(contract: ActivityContract[Any, Any]) -> None:
+    method = registered()[contract.name]
+    hints = get_type_hints(method)
+    parameters = [name for name in inspect.signature(method).parameters if name != "self"]
+    if contract.arg is None:
+        assert parameters == [], parameters
+    else:
+        assert [hints[name] for name in parameters] == [contract.arg]
+    assert hints["return"] is (type(None) if contract.result is None else contract.result)
+
+
+def test_the_worker_registers_exactly_the_contracted_activities(tmp_path: Any) -> None:
+    """`ComplaintActivities.all()` is what worker.py hands the Worker."""
+    from complaints.settings import Settings
+
+    acts = ComplaintActivities(Settings(data_dir=tmp_path))
+    served = {activity._Definition.must_from_callable(fn).name for fn in acts.all()}
+    assert served == {contract.name for contract in contracts.ALL}
