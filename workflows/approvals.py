@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 
 from temporalio import workflow
 
+from workflows import steps
 from workflows.messenger import Messenger
 from workflows.record import CaseRecord
 from workflows.waits import CaseWaits
@@ -34,29 +36,32 @@ class Approvals:
             if state.approval_due is None:
                 state.approval_due = workflow.now() + timings.approval
                 self._publish()
-            due, step = state.approval_due, f"approval-{state.proposal.version}-{level}"
-            approvers = state.rules.asked_to_approve(level)
-            if not case.done(f"{step}-request"):
-                names = ", ".join(f"{person.name} ({person.id})" for person in state.rules.approvers_at(level))
-                case.record("approval requested", f"{level}: {names}")
-                await self._messenger.tell_staff(
-                    MessageKind.APPROVAL_REQUEST, approvers, proposal=state.proposal, due=due, note=names
-                )
-                case.mark(f"{step}-request")
+            due, version = state.approval_due, state.proposal.version
+            await case.once(steps.approval_request(version, level), partial(self._ask, level, due))
 
             def decided() -> bool:
                 return state.approval_outcome is not None
 
             if await self._waits.until(decided, due - timings.approval_reminder_before, "approval reminder"):
                 return
-            if not case.done(f"{step}-reminder"):
-                await self._messenger.tell_staff(
-                    MessageKind.APPROVAL_REMINDER, approvers, proposal=state.proposal, due=due
-                )
-                case.mark(f"{step}-reminder")
+            await case.once(steps.approval_reminder(version, level), partial(self._remind, level, due))
             if await self._waits.until(decided, due, "approval deadline"):
                 return
             await self._escalate(level, due)
+
+    async def _ask(self, level: str, due: datetime) -> None:
+        state = self._case.state
+        names = ", ".join(f"{person.name} ({person.id})" for person in state.rules.approvers_at(level))
+        self._case.record("approval requested", f"{level}: {names}")
+        approvers = state.rules.asked_to_approve(level)
+        await self._messenger.tell_staff(
+            MessageKind.APPROVAL_REQUEST, approvers, proposal=state.proposal, due=due, note=names
+        )
+
+    async def _remind(self, level: str, due: datetime) -> None:
+        state = self._case.state
+        approvers = state.rules.asked_to_approve(level)
+        await self._messenger.tell_staff(MessageKind.APPROVAL_REMINDER, approvers, proposal=state.proposal, due=due)
 
     async def _escalate(self, level: str, due: datetime) -> None:
         state = self._case.state

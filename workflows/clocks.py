@@ -14,6 +14,7 @@ from datetime import datetime
 from temporalio import workflow
 
 from workflows import search_attributes as sa
+from workflows import steps
 from workflows.record import CaseRecord
 
 with workflow.unsafe.imports_passed_through():
@@ -38,11 +39,6 @@ with workflow.unsafe.imports_passed_through():
 SLA_PATCH = "sla-clocks"
 # Messages to the customer that count as the first substantive response.
 SUBSTANTIVE = (MessageKind.INFORMATION_REQUEST, MessageKind.OFFER, MessageKind.RESOLUTION, MessageKind.HOLDING_RESPONSE)
-
-
-def regulatory_key(deadline: RegulatoryDeadline) -> str:
-    """The one-shot key of a regulator's deadline once it has been met."""
-    return f"regulatory-{deadline.name}"
 
 
 class CaseClocks:
@@ -169,7 +165,7 @@ class CaseClocks:
         state = self._case.state
         if state.resolved_at is not None or state.stage.is_final:
             return []
-        return [d for d in state.regulatory_deadlines if not self._case.done(regulatory_key(d))]
+        return [d for d in state.regulatory_deadlines if not self._case.done(steps.regulatory_deadline_met(d.name))]
 
     def next_event(self) -> DueEvent | RegulatoryDeadline | None:
         sla = self._case.state.rules.sla

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
-from workflows import waiting
+from workflows import steps, waiting
 from workflows.actions import CaseActions, refuse_unless
 from workflows.approvals import Approvals
 from workflows.background import BackgroundWork
@@ -118,7 +118,7 @@ class ComplaintWorkflow:
     async def _acknowledge(self) -> Stage:
         due = self._investigation.open()
         await self._case.once(
-            "acknowledged",
+            steps.ACKNOWLEDGED,
             lambda: self._messenger.tell_customer(
                 MessageKind.ACKNOWLEDGEMENT,
                 next_step=f"I have asked our {self._case.department} team to look into what happened",
@@ -170,8 +170,8 @@ class ComplaintWorkflow:
         assert proposal is not None
         amount_due = proposal.total - self._state.paid_total
         if amount_due > 0:
-            await self._case.once(f"paid-{proposal.version}", lambda: self._fulfilment.pay(amount_due))
-        await self._case.once(f"resolution-{proposal.version}", lambda: self._fulfilment.tell_resolution(proposal))
+            await self._case.once(steps.paid(proposal.version), lambda: self._fulfilment.pay(amount_due))
+        await self._case.once(steps.resolution(proposal.version), lambda: self._fulfilment.tell_resolution(proposal))
         return Stage.FOLLOWING_UP
 
     async def _follow_up(self) -> Stage:
@@ -184,7 +184,7 @@ class ComplaintWorkflow:
 
         if not await self._waits.until(customer_came_back, follow_up_at, "follow-up"):
             await self._case.once(
-                f"follow-up-{state.investigation_round}",
+                steps.follow_up(state.investigation_round),
                 lambda: self._messenger.tell_customer(MessageKind.FOLLOW_UP, due=state.reopen_until),
             )
             if not await self._waits.until(customer_came_back, state.reopen_until, "reopen window closes"):
@@ -199,14 +199,14 @@ class ComplaintWorkflow:
         return Stage.CLOSING
 
     async def _close(self) -> Stage:
-        await self._case.once("thank-you", lambda: self._messenger.tell_customer(MessageKind.THANK_YOU))
+        await self._case.once(steps.THANK_YOU, lambda: self._messenger.tell_customer(MessageKind.THANK_YOU))
         return await self._finish(Stage.CLOSED)
 
     async def _close_withdrawn(self) -> Stage:
         withdrawal = self._state.withdrawal
         assert withdrawal is not None
         await self._case.once(
-            "withdrawal-confirmation",
+            steps.WITHDRAWAL_CONFIRMATION,
             lambda: self._messenger.tell_customer(
                 MessageKind.WITHDRAWAL_CONFIRMATION, wait_for_contact=False, note=withdrawal.reason
             ),
@@ -216,7 +216,7 @@ class ComplaintWorkflow:
     async def _finish(self, final: Stage) -> Stage:
         self._state.closed_at = self._state.closed_at or workflow.now()
         self._clocks.stop_all()
-        await self._case.once("outcome-recorded", lambda: self._outward.record_outcome(self._case.outcome(final)))
+        await self._case.once(steps.OUTCOME_RECORDED, lambda: self._outward.record_outcome(self._case.outcome(final)))
         return final
 
     # -- running beside the process, and starting afresh -----------------------------------------------------

@@ -10,7 +10,8 @@ from collections.abc import Callable
 
 from temporalio import workflow
 
-from workflows.clocks import CaseClocks, regulatory_key
+from workflows import steps
+from workflows.clocks import CaseClocks
 from workflows.messenger import Messenger
 from workflows.record import CaseRecord
 
@@ -88,7 +89,7 @@ class DeadlineWatch:
         )
         # A late investigation is told to the customer by its own escalation (the investigation
         # stage); a late resolution is told here, once.
-        if event.clock_kind is ClockKind.RESOLUTION and case.first_time(f"delay-{kind}"):
+        if event.clock_kind is ClockKind.RESOLUTION and case.first_time(steps.delay_notice(kind)):
             await self._messenger.tell_customer(
                 MessageKind.DELAY_NOTICE,
                 wait_for_contact=False,
@@ -99,7 +100,7 @@ class DeadlineWatch:
     async def _meet_regulatory_deadline(self, deadline: RegulatoryDeadline) -> None:
         """A regulator's deadline arrived with the case unresolved: do what its rule says."""
         case = self._case
-        case.mark(regulatory_key(deadline))
+        case.mark(steps.regulatory_deadline_met(deadline.name))
         case.record("regulatory deadline", f"{deadline.description} ({deadline.source}) reached unresolved")
         if deadline.action is RegulatoryAction.HOLDING_RESPONSE:
             final = next((d for d in case.state.regulatory_deadlines if d.due > deadline.due), None)

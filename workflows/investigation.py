@@ -11,6 +11,7 @@ from datetime import datetime
 
 from temporalio import workflow
 
+from workflows import steps
 from workflows.clocks import CaseClocks
 from workflows.messenger import Messenger
 from workflows.record import CaseRecord
@@ -50,7 +51,7 @@ class Investigation:
         due = self.open()
         kind = MessageKind.INVESTIGATION_REQUEST if round_ == 1 else MessageKind.REVIEW_REQUEST
         await case.once(
-            f"investigation-request-{round_}",
+            steps.investigation_request(round_),
             lambda: self._messenger.tell_department(
                 kind, due=due, note=state.review_reason or "", history=case.history_lines()
             ),
@@ -63,11 +64,11 @@ class Investigation:
             findings_in, due - timings.investigation_reminder_before, "investigation reminder"
         ):
             await case.once(
-                f"investigation-reminder-{round_}",
+                steps.investigation_reminder(round_),
                 lambda: self._messenger.tell_department(MessageKind.INVESTIGATION_REMINDER, due=due),
             )
         if not await self._waits.until(findings_in, due, "investigation deadline"):
-            await case.once(f"investigation-escalation-{round_}", self._escalate)
+            await case.once(steps.investigation_escalation(round_), self._escalate)
             await self._waits.until(findings_in, None, "findings after escalation")
 
     async def _escalate(self) -> None:

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from temporalio import workflow
 
+from workflows import steps
 from workflows.clocks import CaseClocks
 from workflows.messenger import Messenger
 from workflows.record import CaseRecord
@@ -43,17 +44,19 @@ class Offer:
             state.offer_due = workflow.now() + timings.offer
             self._publish()
         due = state.offer_due
-        if not case.done(f"offer-{proposal.version}"):
+
+        async def make_the_offer() -> None:
             await self._messenger.tell_customer(MessageKind.OFFER, proposal=proposal, due=due)
-            case.mark(f"offer-{proposal.version}")
             self._clocks.customer_paused("the offer is with the customer", "system", during_offer=True)
+
+        await case.once(steps.offer(proposal.version), make_the_offer)
 
         def answered() -> bool:
             return state.offer_response is not None
 
         if not await self._waits.until(answered, due - timings.offer_reminder_before, "offer reminder"):
             await case.once(
-                f"offer-reminder-{proposal.version}",
+                steps.offer_reminder(proposal.version),
                 lambda: self._messenger.tell_customer(MessageKind.OFFER_REMINDER, proposal=proposal, due=due),
             )
         if await self._waits.until(answered, due, "offer deadline"):

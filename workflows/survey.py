@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from temporalio import workflow
 
+from workflows import steps
 from workflows.messenger import Messenger
 from workflows.outward import OutwardCalls
 from workflows.record import CaseRecord
@@ -39,7 +40,7 @@ class Survey:
     async def run(self) -> None:
         case, state = self._case, self._case.state
         timings = state.rules.timings
-        if case.done("survey-suppressed") or (state.survey_started_at is None and await self._surveyed_recently()):
+        if case.done(steps.SURVEY_SUPPRESSED) or (state.survey_started_at is None and await self._surveyed_recently()):
             return
         if state.survey_started_at is None:
             state.survey_started_at = workflow.now()
@@ -54,7 +55,7 @@ class Survey:
 
         if not await self._waits.until(answered, started + timings.survey_reminder_after, "survey reminder"):
             await case.once(
-                "survey-reminder", lambda: self._messenger.tell_customer(MessageKind.SURVEY_REMINDER, due=expires)
+                steps.SURVEY_REMINDER, lambda: self._messenger.tell_customer(MessageKind.SURVEY_REMINDER, due=expires)
             )
             if not await self._waits.until(answered, expires, "survey expires"):
                 case.record("survey expired", "no answer")
@@ -67,5 +68,5 @@ class Survey:
         if last is None:
             return False
         self._case.record("survey suppressed", f"the customer was surveyed on {when(last)}, within {window.days} days")
-        self._case.mark("survey-suppressed")
+        self._case.mark(steps.SURVEY_SUPPRESSED)
         return True
