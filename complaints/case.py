@@ -48,6 +48,14 @@ class TimelineEvent(BaseModel):
     actor: str = "system"
 
 
+class Answer(BaseModel):
+    """Who answered one of the case's questions, when, and what: the one answer it takes."""
+
+    by: str
+    at: datetime
+    what: str
+
+
 class CaseState(BaseModel):
     """Carried whole across continue-as-new; nothing here is derived from history.
 
@@ -61,6 +69,7 @@ class CaseState(BaseModel):
     owner_id: str
     received_at: datetime
     timeline: list[TimelineEvent] = Field(default_factory=list)
+    answers: dict[str, Answer] = Field(default_factory=dict)  # by question (complaints.questions)
     done: list[str] = Field(default_factory=list)
     message_seq: int = 0
     last_customer_update_at: datetime

@@ -17,7 +17,7 @@ from workflows.messenger import Messenger
 from workflows.record import CaseRecord
 
 with workflow.unsafe.imports_passed_through():
-    from complaints import guards
+    from complaints import guards, questions
     from complaints.actions import (
         Amendment,
         Approval,
@@ -63,12 +63,14 @@ class CaseActions:
 
     def submit_findings(self, findings: Findings) -> str:
         state = self._case.state
+        self._case.answered(questions.findings(state), findings.submitted_by, "findings")
         state.findings = findings
         self._case.record("findings", f"severity {findings.severity}: {findings.summary}", actor=findings.submitted_by)
         return f"Findings recorded for {state.complaint.id}; a remedy will be proposed."
 
     def approve(self, approval: Approval) -> str:
         state = self._case.state
+        self._case.answered(questions.approval(state), approval.approver_id, "approved")
         state.approval_outcome, state.approved_by = "approved", approval.approver_id
         assert state.proposal is not None
         self._case.record("approved", approval.comment or f"v{state.proposal.version}", actor=approval.approver_id)
@@ -76,6 +78,7 @@ class CaseActions:
 
     def reject(self, rejection: Rejection) -> str:
         state = self._case.state
+        self._case.answered(questions.approval(state), rejection.approver_id, "rejected")
         state.approval_outcome = "rejected"
         state.review_reason = f"rejected by {rejection.approver_id}: {rejection.reason}"
         self._case.record("rejected", rejection.reason, actor=rejection.approver_id)
@@ -83,6 +86,7 @@ class CaseActions:
 
     def amend(self, amendment: Amendment) -> str:
         state = self._case.state
+        self._case.answered(questions.approval(state), amendment.approver_id, f"amended to {amendment.amount:.2f}")
         proposal = amended_proposal(amendment.amount, amendment.reason, state.rules, state.proposal_versions + 1)
         self._case.record("amended", f"to {amendment.amount:.2f}: {amendment.reason}", actor=amendment.approver_id)
         state.proposal, state.proposal_versions = proposal, proposal.version
@@ -108,12 +112,14 @@ class CaseActions:
             self._case.record("decision refused", detail, actor=decision.approver_id)
 
     def resolve_payout(self, resolution: PayoutResolution) -> str:
+        self._case.answered(questions.payout_decision(self._case.state), resolution.by, resolution.action.value)
         self._case.state.payout_resolution = resolution
         return f"Recorded: {resolution.action.value} for the refused payout of {self._case.state.complaint.id}."
 
     # -- the customer's answers --------------------------------------------------------------
 
     def respond_to_offer(self, response: OfferResponse) -> str:
+        self._case.answered(questions.offer(self._case.state), response.recorded_by, response.answer.value)
         self._case.state.offer_response = response
         return f"Recorded: the customer's answer is {response.answer.value}."
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from complaints.case import CaseOutcome, CaseState, CaseStatus, Stage, TimelineEvent
+    from complaints.case import Answer, CaseOutcome, CaseState, CaseStatus, Stage, TimelineEvent
     from complaints.dates import when
     from complaints.messages import CaseBrief
     from complaints.rules import StaffMember
@@ -41,6 +41,10 @@ class CaseRecord:
     def record(self, kind: str, detail: str, actor: str = "system") -> None:
         self.state.timeline.append(TimelineEvent(at=workflow.now(), kind=kind, detail=detail, actor=actor))
         workflow.logger.info("%s: %s", kind, detail)
+
+    def answered(self, question: str, by: str, what: str) -> None:
+        """The one answer `question` takes, recorded by the update that gives it (see guards)."""
+        self.state.answers[question] = Answer(by=by, at=workflow.now(), what=what)
 
     def enter(self, stage: Stage) -> None:
         if self.state.stage is not stage:
