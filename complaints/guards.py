@@ -76,14 +76,14 @@ def _require_unanswered(state: CaseState, question: str, action: str) -> None:
 
 
 def check_findings(state: CaseState, findings: Findings) -> None:
-    _require_stage(state, Stage.INVESTIGATING, action="submit findings")
     _require_unanswered(state, questions.findings(state), "submit findings")
+    _require_stage(state, Stage.INVESTIGATING, action="submit findings")
     _require_staff(state, findings.submitted_by, "submitted_by")
 
 
 def _check_decision(state: CaseState, approver_id: str, amount: Decimal, action: str) -> None:
-    _require_stage(state, Stage.AWAITING_APPROVAL, action=action)
     _require_unanswered(state, questions.approval(state), action)
+    _require_stage(state, Stage.AWAITING_APPROVAL, action=action)
     _require_staff(state, approver_id, "approver_id")
     _require_limit(state, approver_id, amount, action)
 
@@ -114,10 +114,10 @@ def check_amendment(state: CaseState, amendment: Amendment) -> None:
 
 
 def check_offer_response(state: CaseState, response: OfferResponse) -> None:
+    _require_unanswered(state, questions.offer(state), "record an offer response")
     standing = state.stage is Stage.FOLLOWING_UP and state.offer_standing
     if state.stage is not Stage.AWAITING_CUSTOMER and not standing:
         raise Refused(f"cannot record an offer response: no offer is open (the complaint is {state.stage.value})")
-    _require_unanswered(state, questions.offer(state), "record an offer response")
     if response.answer is OfferAnswer.DECLINE and not response.reason.strip():
         raise Refused("reason: a decline needs the customer's reason")
     if response.answer is OfferAnswer.COUNTER and not response.counter_amount:
@@ -152,9 +152,9 @@ def check_note(state: CaseState, note: Note) -> None:
 
 
 def check_payout_resolution(state: CaseState, resolution: PayoutResolution) -> None:
+    _require_unanswered(state, questions.payout_decision(state), "decide on a payout")
     if state.stage is not Stage.FULFILLING or state.payout_refusal is None:
         raise Refused("cannot decide on a payout: no payout is waiting after a refusal")
-    _require_unanswered(state, questions.payout_decision(state), "decide on a payout")
     _require_staff(state, resolution.by, "by")
 
 

@@ -22,7 +22,11 @@ def approval(state: CaseState) -> str:
 
 def offer(state: CaseState) -> str:
     """The customer's answer to the offer of this version of the proposal."""
-    return f"offer-v{state.proposal.version if state.proposal else 0}"
+    return offer_of(state.proposal.version if state.proposal else 0)
+
+
+def offer_of(proposal_version: int) -> str:
+    return f"offer-v{proposal_version}"
 
 
 def payout_decision(state: CaseState) -> str:

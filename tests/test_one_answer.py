@@ -12,7 +12,17 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 
 from complaints.actions import Amendment, Approval, Findings, OfferAnswer, OfferResponse, Rejection, Withdrawal
 from complaints.case import Stage
-from tests.support import FINDINGS, Handle, accepted_update_names, reach, start_case, status, to_approval, to_offer
+from tests.support import (
+    FINDINGS,
+    Handle,
+    accepted_update_names,
+    reach,
+    start_case,
+    status,
+    to_approval,
+    to_offer,
+    wait_until,
+)
 from workflows import ComplaintWorkflow
 
 APPROVERS = ("tl-jordan", "mgr-dana", "dir-rowan")
@@ -71,6 +81,8 @@ async def test_ten_concurrent_answers_to_one_offer_take_exactly_one(client: Clie
     answer = accepted[0].removeprefix("Recorded: the customer's answer is ").removesuffix(".")
     for reason in refused:
         assert f"already answered ({answer} by customer on " in reason, reason
+    # An accepted offer is being paid (no withdrawal then): wait until the case can be withdrawn.
+    await wait_until(lambda: status(handle), lambda now: now.stage is not Stage.FULFILLING, lambda now: now.stage)
     await handle.execute_update(ComplaintWorkflow.withdraw, Withdrawal(reason="test over"))
 
 

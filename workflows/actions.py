@@ -91,6 +91,8 @@ class CaseActions:
         self._case.record("amended", f"to {amendment.amount:.2f}: {amendment.reason}", actor=amendment.approver_id)
         state.proposal, state.proposal_versions = proposal, proposal.version
         state.approval_outcome, state.approved_by = "approved", amendment.approver_id
+        # The amended version is approved by the same decision: a late answer to it names this one.
+        self._case.answered(questions.approval(state), amendment.approver_id, f"amended to {amendment.amount:.2f}")
         return f"Amended to {amendment.amount:.2f} {proposal.currency} and approved for {state.complaint.id}."
 
     def decide(self, decision: StaffDecision) -> None:

@@ -13,6 +13,7 @@ from workflows.clocks import CaseClocks
 from workflows.record import CaseRecord
 
 with workflow.unsafe.imports_passed_through():
+    from complaints import questions
     from complaints.actions import OfferAnswer
     from complaints.case import Stage
     from complaints.policy import amended_proposal
@@ -68,6 +69,8 @@ class CaseRemedy:
         counter = response.counter_amount or Decimal("0")
         reason = f"The amount you asked for in your counter-offer. {response.reason}".strip()
         proposal = amended_proposal(counter, reason, state.rules, approved.version + 1, kind=RemedyKind.COUNTER)
+        # The customer's counter is their answer to the new version too: it is never offered back to them.
+        state.answers[questions.offer_of(proposal.version)] = state.answers[questions.offer(state)]
         if counter > approved.total:
             return self.set_proposal(proposal)
         approver = state.approved_by  # already covered by the approval we have
