@@ -16,8 +16,8 @@ from pydantic import BaseModel, ValidationError
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from complaints.connection import connect
 from complaints.intake import InvalidInput
+from infra.connection import connect
 from starter.client import ComplaintError, Refused, UnknownComplaint
 
 T = TypeVar("T")

@@ -42,7 +42,12 @@ from complaints.actions import (
 from complaints.case import CaseStatus, TimelineEvent
 from complaints.intake import ContactChannel
 from complaints.rules import load_rules
-from complaints.search_attributes import (
+from infra.settings import Settings
+from starter._cli_common import EXIT_CODES_HELP, ExitCode, build, fail, run
+from starter.admin_views import money, render_status, short, span
+from starter.approval_queue import PendingApproval, pending_levels, pending_query, pending_row, quote, sort_by_due
+from starter.client import WORKFLOW_TYPE, complaint_id_of, query_status, query_timeline, send_action
+from workflows.search_attributes import (
     ASSIGNED_TO,
     COMPLAINT_CATEGORY,
     COMPLAINT_PRIORITY,
@@ -50,11 +55,6 @@ from complaints.search_attributes import (
     NEXT_DEADLINE,
     SLA_BREACHED,
 )
-from complaints.settings import Settings
-from starter._cli_common import EXIT_CODES_HELP, ExitCode, build, fail, run
-from starter.admin_views import money, render_status, short, span
-from starter.approval_queue import PendingApproval, pending_levels, pending_query, pending_row, quote, sort_by_due
-from starter.client import WORKFLOW_TYPE, complaint_id_of, query_status, query_timeline, send_action
 
 admin = typer.Typer(
     help=f"Staff actions on running complaints, and what they look like now.\n\n{EXIT_CODES_HELP}",

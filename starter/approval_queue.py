@@ -12,7 +12,9 @@ from temporalio.client import WorkflowExecution
 
 from complaints.case import Stage
 from complaints.rules import CaseRules
-from complaints.search_attributes import (
+from starter._cli_common import ExitCode, fail
+from starter.client import WORKFLOW_TYPE, complaint_id_of
+from workflows.search_attributes import (
     ASSIGNED_TO,
     AWAITING_APPROVAL_LEVEL,
     COMPENSATION_AMOUNT,
@@ -21,8 +23,6 @@ from complaints.search_attributes import (
     COMPLAINT_STAGE,
     NEXT_DEADLINE,
 )
-from starter._cli_common import ExitCode, fail
-from starter.client import WORKFLOW_TYPE, complaint_id_of
 
 
 def quote(value: str) -> str:

@@ -37,14 +37,14 @@ from pydantic_settings import SettingsError
 from temporalio.client import Client
 
 from complaints.intake import InvalidInput, parse_complaints
-from complaints.logging import configure_logging
-from complaints.search_attributes import ALL as ALL_SEARCH_ATTRIBUTES
-from complaints.search_attributes import SearchAttributeConflict, cli_types, register_search_attributes
-from complaints.settings import Settings
+from infra.logging import configure_logging
+from infra.search_attributes import SearchAttributeConflict, cli_types, register_search_attributes
+from infra.settings import Settings
 from starter._cli_common import EXIT_CODES_HELP, ExitCode, error, fail, run
 from starter.admin import admin
 from starter.client import StartResult, start_complaints, ui_link
 from starter.mail import mail
+from workflows.search_attributes import ALL as ALL_SEARCH_ATTRIBUTES
 
 app = typer.Typer(
     help=f"Complaintflow: every customer complaint as one durable Temporal workflow.\n\n{EXIT_CODES_HELP}",

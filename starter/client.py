@@ -52,7 +52,7 @@ from complaints.actions import (
 )
 from complaints.case import CaseStatus, ComplaintWorkflowInput, Stage, TimelineEvent
 from complaints.intake import WORKFLOW_ID_PREFIX, ComplaintInput, workflow_id_for
-from complaints.search_attributes import (
+from workflows.search_attributes import (
     COMPLAINT_CATEGORY,
     COMPLAINT_PRIORITY,
     COMPLAINT_STAGE,

@@ -30,8 +30,8 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from complaints.intake import InvalidInput, parse_complaints
-from complaints.search_attributes import dev_server_flags
-from complaints.settings import PROJECT_ROOT, Settings
+from infra.search_attributes import dev_server_flags
+from infra.settings import PROJECT_ROOT, Settings
 from starter.client import StartResult, start_complaints
 
 HOST: Final = "127.0.0.1"

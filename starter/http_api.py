@@ -27,8 +27,7 @@ from temporalio.service import RPCError
 from complaints.actions import CustomerMessage, Feedback, OfferResponse
 from complaints.case import CaseStatus, Stage
 from complaints.intake import ComplaintInput, workflow_id_for
-from complaints.search_attributes import COMPLAINT_STAGE
-from complaints.settings import Settings
+from infra.settings import Settings
 from starter._cli_common import connect_or_explain
 from starter.client import (
     complaint_id_of,
@@ -40,6 +39,7 @@ from starter.client import (
 )
 from starter.http_errors import ERROR_RESPONSES, Problem, add_error_handlers
 from starter.http_guards import API_KEY_HEADER, MISSING_KEY, ApiKeys, BodySizeLimit
+from workflows.search_attributes import COMPLAINT_STAGE
 
 READY_TIMEOUT: Final = timedelta(seconds=3)
 

@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from complaints.intake import workflow_id_for
-from complaints.settings import Settings
+from infra.settings import Settings
 from starter._cli_common import ExitCode, fail
 from starter.mailsink import read_mail, stored_mail_files
 

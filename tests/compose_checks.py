@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from complaints.connection import is_envconfig_variable
-from complaints.search_attributes import cli_types
-from complaints.settings import ENV_PREFIX, env_names
+from infra.connection import is_envconfig_variable
+from infra.search_attributes import cli_types
+from infra.settings import ENV_PREFIX, env_names
 
 Compose = Mapping[str, Any]
 Service = Mapping[str, Any]
@@ -175,7 +175,7 @@ def app_environment_problems(compose: Compose) -> list[str]:
         for variable in environment(services(compose)[name]):
             if variable.startswith(ENV_PREFIX):
                 if variable not in settings:
-                    problems.append(f"{name}: {variable} is not a setting of complaints.settings.Settings")
+                    problems.append(f"{name}: {variable} is not a setting of infra.settings.Settings")
             elif variable.startswith("TEMPORAL_"):
                 if not is_envconfig_variable(variable):
                     problems.append(f"{name}: {variable} is not read by temporalio.envconfig")
@@ -311,7 +311,7 @@ def _persistence_problems(compose: Compose, temporal: str, server_env: Mapping[s
 
 
 def search_attribute_problems(compose: Compose) -> list[str]:
-    """The one-shot setup registers exactly complaints/search_attributes.py, types included."""
+    """The one-shot setup registers exactly workflows/search_attributes.py, types included."""
     problems: list[str] = []
     setup = _one(
         compose,
@@ -331,7 +331,7 @@ def search_attribute_problems(compose: Compose) -> list[str]:
     for name in sorted(set(expected) - set(registered)):
         problems.append(f"{setup}: {name} is not registered")
     for name in sorted(set(registered) - set(expected)):
-        problems.append(f"{setup}: {name} is not in complaints/search_attributes.py")
+        problems.append(f"{setup}: {name} is not in workflows/search_attributes.py")
     for name in sorted(set(expected) & set(registered)):
         if registered[name].lower() != expected[name].lower():
             problems.append(f"{setup}: {name} is registered as {registered[name]}, the app uses {expected[name]}")
@@ -389,7 +389,7 @@ def dockerfile_problems(dockerfile: str) -> list[str]:
     for line in lines:
         if line.upper().startswith("ENV "):
             problems += [
-                f"Dockerfile: {name} is not a setting of complaints.settings.Settings"
+                f"Dockerfile: {name} is not a setting of infra.settings.Settings"
                 for name in re.findall(rf"\b({ENV_PREFIX}[A-Z0-9_]+)=", line)
                 if name not in env_names()
             ]

@@ -16,8 +16,8 @@ import pytest
 from activities import ComplaintActivities
 from complaints.messages import CaseBrief, MessageKind, MessageRequest, Recipient
 from complaints.remedies import Proposal, RemedyItem
-from complaints.settings import Settings
 from complaints.templates import is_customer_kind
+from infra.settings import Settings
 from starter.mailsink import MailSink
 
 PG_URLS = (

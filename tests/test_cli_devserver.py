@@ -30,13 +30,6 @@ from activities import ComplaintActivities
 from complaints.actions import Approval, Findings, Note, Withdrawal
 from complaints.case import CaseOutcome, Stage
 from complaints.intake import ComplaintInput
-from complaints.search_attributes import (
-    ASSIGNED_TO,
-    COMPLAINT_CATEGORY,
-    COMPLAINT_PRIORITY,
-    COMPLAINT_STAGE,
-    CUSTOMER_ID,
-)
 from starter.client import (
     MEMO_INPUT_SHA256,
     Refused,
@@ -53,6 +46,13 @@ from tests.conftest import settings_for
 from tests.support import PATIENCE, Handle, accepted_update_names, make_complaint, reach, run_cli
 from worker import running_worker
 from workflows import ComplaintWorkflow
+from workflows.search_attributes import (
+    ASSIGNED_TO,
+    COMPLAINT_CATEGORY,
+    COMPLAINT_PRIORITY,
+    COMPLAINT_STAGE,
+    CUSTOMER_ID,
+)
 
 pytestmark = pytest.mark.devserver
 

@@ -18,7 +18,7 @@ from activities.finance_api import FINANCE_API_MISCONFIGURED, FINANCE_API_UNAVAI
 from complaints.actions import OfferAnswer, OfferResponse
 from complaints.case import Stage
 from complaints.payout import PAYOUT_REFUSED, PayoutReceipt, PayoutRequest, payout_key
-from complaints.settings import Settings
+from infra.settings import Settings
 from starter.mailsink import MailSink, free_port
 from tests.conftest import settings_for
 from tests.fake_finance_api import FakeFinanceApi

@@ -1,7 +1,7 @@
 """The HTTP intake API over real HTTP, against the real dev server and the real workflow.
 
 uvicorn serves `starter.http_api.create_app` on a free port as a task on the session's loop;
-the app connects to the session's dev server through `complaints.connection` (envconfig,
+the app connects to the session's dev server through `infra.connection` (envconfig,
 pydantic converter), and a worker wired by `worker.running_worker` runs the production
 `ComplaintWorkflow` with real activities and rules whose follow-up and reopen window take
 seconds, so a case reaches the survey within the test.
@@ -31,7 +31,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from complaints.actions import Approval
 from complaints.intake import InvalidInput, parse_complaints
-from complaints.settings import Settings
+from infra.settings import Settings
 from starter.client import UnknownComplaint, find_complaint, query_timeline, send_action
 from starter.http_api import create_app
 from starter.http_guards import ApiConfigError, ApiKeys

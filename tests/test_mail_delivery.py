@@ -18,7 +18,7 @@ from starter.mailsink import MailSink, free_port, read_mail
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from complaints.settings import Settings
+    from infra.settings import Settings
     from tests.fixtures_activities import MakeRequest
 
 

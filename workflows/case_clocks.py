@@ -17,7 +17,6 @@ from workflows.case_io import when
 from workflows.case_messaging import CaseMessaging
 
 with workflow.unsafe.imports_passed_through():
-    from complaints import search_attributes as sa
     from complaints.intake import Priority
     from complaints.messages import MessageKind
     from complaints.regulatory import RegulatoryAction, RegulatoryDeadline, RuleKind
@@ -34,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
         retarget,
         stop_clock,
     )
+    from workflows import search_attributes as sa
 
 # Cases started before SLA clocks replay without them (no timers, no warnings).
 SLA_PATCH = "sla-clocks"

@@ -18,12 +18,12 @@ with workflow.unsafe.imports_passed_through():
     import email_validator  # noqa: F401  (pydantic imports it lazily to check EmailStr)
     from pydantic import BaseModel
 
-    from complaints import search_attributes as sa
     from complaints.case import CaseOutcome, CaseState, Stage, TimelineEvent
     from complaints.messages import CaseBrief
     from complaints.payout import CustomerPaid, CustomerPaidQuery, PayoutReceipt, PayoutRequest, payout_key
     from complaints.rules import StaffMember
     from complaints.standing import ROLLING_YEAR, CustomerStanding, StandingQuery, month_start
+    from workflows import search_attributes as sa
 
 # Money and records must never be given up on: retry until it works, however long.
 DURABLE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=2))

@@ -18,12 +18,12 @@ from workflows.case_waits import TimeToContinueAsNew, Withdrawn
 from workflows.remedy_stages import RemedyStages
 
 with workflow.unsafe.imports_passed_through():
-    from complaints import search_attributes as sa
     from complaints.case import CaseOutcome, CaseState, ComplaintWorkflowInput, Stage
     from complaints.intake import ComplaintInput
     from complaints.messages import MessageKind, SurveyHistory, SurveyQuery
     from complaints.rules import CaseRules
     from complaints.sla import ClockKind
+    from workflows import search_attributes as sa
 
 
 # Cases from before survey fatigue was checked replay without the check.

@@ -1,0 +1,32 @@
+"""The custom search attributes the workflow keeps up to date (DESIGN.md), as typed keys.
+
+They live beside the workflow that upserts them; the starter sets the first values and the
+admin queues and the Web UI filter on them. Registering them on a namespace is
+infrastructure: `infra.search_attributes`.
+"""
+
+from __future__ import annotations
+
+from temporalio.common import SearchAttributeKey
+
+COMPLAINT_STAGE = SearchAttributeKey.for_keyword("ComplaintStage")
+COMPLAINT_PRIORITY = SearchAttributeKey.for_keyword("ComplaintPriority")
+COMPLAINT_CATEGORY = SearchAttributeKey.for_keyword("ComplaintCategory")
+CUSTOMER_ID = SearchAttributeKey.for_keyword("CustomerId")
+ASSIGNED_TO = SearchAttributeKey.for_keyword("AssignedTo")
+AWAITING_APPROVAL_LEVEL = SearchAttributeKey.for_keyword("AwaitingApprovalLevel")
+COMPENSATION_AMOUNT = SearchAttributeKey.for_float("CompensationAmount")
+SLA_BREACHED = SearchAttributeKey.for_bool("SlaBreached")
+NEXT_DEADLINE = SearchAttributeKey.for_datetime("NextDeadline")
+
+ALL = (
+    COMPLAINT_STAGE,
+    COMPLAINT_PRIORITY,
+    COMPLAINT_CATEGORY,
+    CUSTOMER_ID,
+    ASSIGNED_TO,
+    AWAITING_APPROVAL_LEVEL,
+    COMPENSATION_AMOUNT,
+    SLA_BREACHED,
+    NEXT_DEADLINE,
+)
