@@ -27,6 +27,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
+from complaints.dates import as_utc
+
 # Far beyond any deadline we compute; stops a search on a calendar that never opens again.
 MAX_DAYS_SEARCHED = 366 * 20
 ZERO = timedelta(0)
@@ -43,13 +45,6 @@ class Weekday(StrEnum):
 
 
 _WEEKDAYS: tuple[Weekday, ...] = tuple(Weekday)  # index == date.weekday()
-
-
-def as_utc(value: datetime, field: str = "datetime") -> datetime:
-    """The instant in UTC; a naive datetime is refused because it names no instant."""
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{field}: must be timezone-aware, got {value.isoformat()}")
-    return value.astimezone(UTC)
 
 
 def load_zone(name: str) -> ZoneInfo:

@@ -29,14 +29,11 @@ from complaints.actions import (
     Withdrawal,
 )
 from complaints.case import CaseState, Stage
+from complaints.dates import when
 
 
 class Refused(Exception):
     """An action the case cannot take now; the message is shown verbatim to the caller."""
-
-
-def _fmt(moment: datetime) -> str:
-    return moment.strftime("%a %d %b %Y %H:%M UTC")
 
 
 def _require_stage(state: CaseState, *stages: Stage, action: str) -> None:
@@ -117,7 +114,7 @@ def check_reopen(state: CaseState, reopen: Reopen, now: datetime) -> None:
     if state.stage in (Stage.AWAITING_FEEDBACK, Stage.CLOSING) or (
         state.stage is Stage.FOLLOWING_UP and state.reopen_until is not None and now > state.reopen_until
     ):
-        closed = _fmt(state.reopen_until) if state.reopen_until else "earlier"
+        closed = when(state.reopen_until) if state.reopen_until else "earlier"
         raise Refused(f"cannot reopen: the reopen window closed on {closed}")
     _require_stage(state, Stage.FOLLOWING_UP, action="reopen")
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from temporalio.client import WorkflowExecution
 
 from complaints.case import Stage
+from complaints.dates import as_utc
 from complaints.rules import CaseRules
 from starter._cli_common import ExitCode, fail
 from starter.client import WORKFLOW_TYPE, complaint_id_of
@@ -95,17 +96,12 @@ def humanise_age(age: timedelta) -> str:
     return f"{minutes}m"
 
 
-def _utc(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def pending_row(execution: WorkflowExecution, now: datetime) -> PendingApproval:
     attributes = execution.typed_search_attributes
     amount = attributes.get(COMPENSATION_AMOUNT)
-    received = _utc(execution.start_time)
-    due = _utc(attributes.get(NEXT_DEADLINE))
+    received = as_utc(execution.start_time) if execution.start_time else None
+    deadline = attributes.get(NEXT_DEADLINE)
+    due = as_utc(deadline) if deadline else None
     return PendingApproval(
         complaint_id=complaint_id_of(execution.id),
         workflow_id=execution.id,
