@@ -77,10 +77,11 @@ async def connect_or_explain() -> Client:
     try:
         return await connect()
     except RuntimeError as exc:
-        raise Unreachable(temporal_address(), _first_line(str(exc))) from exc
+        raise Unreachable(temporal_address(), first_line(str(exc))) from exc
 
 
-def _first_line(text: str) -> str:
+def first_line(text: str) -> str:
+    """The first non-empty line of an error: SDK and pydantic messages run on for many lines."""
     return text.strip().splitlines()[0] if text.strip() else text
 
 

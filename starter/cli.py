@@ -40,7 +40,7 @@ from complaints.intake import InvalidInput, parse_complaints
 from infra.logging import configure_logging
 from infra.search_attributes import SearchAttributeConflict, cli_types, register_search_attributes
 from infra.settings import Settings
-from starter._cli_common import EXIT_CODES_HELP, ExitCode, error, fail, run
+from starter._cli_common import EXIT_CODES_HELP, ExitCode, error, fail, first_line, run
 from starter.admin import admin
 from starter.client import StartResult, start_complaints, ui_link
 from starter.mail import mail
@@ -159,7 +159,7 @@ def api(
     try:
         settings = Settings()
     except (SettingsError, ValidationError) as exc:  # e.g. COMPLAINTS_API_KEYS that is not a JSON object
-        fail(ExitCode.INVALID, f"cannot start the API: invalid settings: {_first_line(str(exc))}")
+        fail(ExitCode.INVALID, f"cannot start the API: invalid settings: {first_line(str(exc))}")
     configure_logging(settings.log_format, settings.log_level)
     if insecure_dev and not _is_loopback(host):
         fail(ExitCode.INVALID, f"--insecure-dev serves without keys, so only on a loopback address, not {host}")
@@ -173,10 +173,6 @@ def api(
 
     if not run(work):
         fail(ExitCode.FAILED, f"the API did not start on {host}:{port} (see the log above)")
-
-
-def _first_line(text: str) -> str:
-    return text.strip().splitlines()[0] if text.strip() else text
 
 
 def _is_loopback(host: str) -> bool:

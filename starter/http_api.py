@@ -28,7 +28,7 @@ from complaints.actions import CustomerMessage, Feedback, OfferResponse
 from complaints.case import CaseStatus, Stage
 from complaints.intake import ComplaintInput, workflow_id_for
 from infra.settings import Settings
-from starter._cli_common import connect_or_explain
+from starter._cli_common import connect_or_explain, first_line
 from starter.client import (
     complaint_id_of,
     find_complaint,
@@ -123,7 +123,7 @@ async def ready(client: Temporal, response: Response) -> dict[str, str]:
     except RPCError as exc:
         healthy, reason = False, f"{exc.status.name}: {exc.message}"
     except RuntimeError as exc:  # a client that has not connected yet reports a failed connect this way
-        healthy, reason = False, str(exc).splitlines()[0]
+        healthy, reason = False, first_line(str(exc))
     if not healthy:
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
         response.headers["Retry-After"] = "1"
