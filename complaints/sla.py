@@ -99,10 +99,6 @@ class DueEvent(BaseModel):
     clock_kind: ClockKind
     fraction: float | None
 
-    @property
-    def is_breach(self) -> bool:
-        return self.fraction is None
-
 
 # -- measuring ----------------------------------------------------------------------------------
 
