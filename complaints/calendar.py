@@ -113,13 +113,6 @@ class BusinessCalendar(BaseModel):
             return None
         return opening, closing
 
-    def close_of_business(self, day: date) -> datetime:
-        """When the business day ends, in UTC; a closed day has no close of business."""
-        window = self.business_hours(day)
-        if window is None:
-            raise ValueError(f"calendar {self.name!r}: {day.isoformat()} is not a business day")
-        return window[1]
-
     def _days_from(self, first: date) -> Iterator[date]:
         for offset in range(MAX_DAYS_SEARCHED):
             yield first + timedelta(days=offset)
@@ -132,14 +125,6 @@ class BusinessCalendar(BaseModel):
                 yield window
 
     # -- time ---------------------------------------------------------------------------------------
-
-    def next_opening(self, at: datetime) -> datetime:
-        """When business time next runs: `at` itself inside working hours, else the next opening."""
-        at_utc = as_utc(at, "at")
-        for opening, closing in self._windows_from(self.local_date(at_utc)):
-            if closing > at_utc:
-                return max(opening, at_utc)
-        raise AssertionError("unreachable: _windows_from raises first")  # pragma: no cover
 
     def add_business_time(self, start: datetime, amount: timedelta) -> datetime:
         """The instant `amount` of working time after `start` (aware, returned in UTC)."""
