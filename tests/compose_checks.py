@@ -12,12 +12,11 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from infra.connection import is_envconfig_variable
 from infra.search_attributes import cli_types
 from infra.settings import ENV_PREFIX, env_names
 
@@ -33,6 +32,38 @@ TEMPORAL_DEFAULT_GRPC_PORT = 7233
 POSTGRES_PORT = 5432
 CONDITIONS = frozenset({"service_started", "service_healthy", "service_completed_successfully"})
 LONG_RUNNING_RESTARTS = frozenset({"always", "unless-stopped"})
+
+# The environment variables `temporalio.envconfig` reads (Temporal's environment configuration
+# spec, as implemented by the SDK core in temporalio 1.35; `infra.connection` hands them to it
+# unread), so the deployment files can be checked against them. `TEMPORAL_GRPC_META_<NAME>`
+# adds a gRPC header and is matched by prefix.
+ENVCONFIG_VARIABLES: Final = frozenset(
+    {
+        "TEMPORAL_CONFIG_FILE",
+        "TEMPORAL_PROFILE",
+        "TEMPORAL_ADDRESS",
+        "TEMPORAL_NAMESPACE",
+        "TEMPORAL_API_KEY",
+        "TEMPORAL_TLS",
+        "TEMPORAL_TLS_CLIENT_CERT_PATH",
+        "TEMPORAL_TLS_CLIENT_CERT_DATA",
+        "TEMPORAL_TLS_CLIENT_KEY_PATH",
+        "TEMPORAL_TLS_CLIENT_KEY_DATA",
+        "TEMPORAL_TLS_SERVER_CA_CERT_PATH",
+        "TEMPORAL_TLS_SERVER_CA_CERT_DATA",
+        "TEMPORAL_TLS_SERVER_NAME",
+        "TEMPORAL_TLS_DISABLE_HOST_VERIFICATION",
+        "TEMPORAL_CODEC_ENDPOINT",
+        "TEMPORAL_CODEC_AUTH",
+    }
+)
+ENVCONFIG_PREFIXES: Final = ("TEMPORAL_GRPC_META_",)
+
+
+def is_envconfig_variable(name: str) -> bool:
+    """True when `temporalio.envconfig` would read this variable."""
+    return name in ENVCONFIG_VARIABLES or name.startswith(ENVCONFIG_PREFIXES)
+
 
 _VARIABLE = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?-)(?P<default>[^}]*))?\}")
 
