@@ -18,7 +18,7 @@ from complaints.messages import CaseBrief, MessageKind, MessageRequest, Recipien
 from complaints.remedies import Proposal, RemedyItem
 from complaints.templates import is_customer_kind
 from infra.settings import Settings
-from starter.mailsink import MailSink
+from starter.dev.mailsink import MailSink
 
 PG_URLS = (
     "postgresql://postgres@127.0.0.1:5432/test",

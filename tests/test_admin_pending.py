@@ -27,9 +27,9 @@ from complaints.case import Stage
 from complaints.intake import ComplaintInput
 from complaints.rules import load_rules
 from infra.settings import Settings
-from starter.approval_queue import humanise_age, pending_levels, pending_query
 from starter.client import send_action, start_complaints
-from starter.mailsink import MailSink
+from starter.client.approval_queue import humanise_age, pending_levels, pending_query
+from starter.dev.mailsink import MailSink
 from tests.conftest import settings_for
 from tests.support import Handle, make_complaint, reach, run_cli, wait_until
 from worker import running_worker

@@ -41,7 +41,7 @@ from starter.client import (
     send_action,
     start_complaints,
 )
-from starter.mailsink import MailSink
+from starter.dev.mailsink import MailSink
 from tests.conftest import settings_for
 from tests.support import PATIENCE, Handle, accepted_update_names, make_complaint, reach, run_cli
 from worker import running_worker

@@ -17,7 +17,7 @@ from complaints.actions import Approval, Feedback, Note, OfferAnswer, OfferRespo
 from complaints.case import Stage
 from complaints.payout import payout_key
 from infra.settings import Settings
-from starter.mailsink import MailSink
+from starter.dev.mailsink import MailSink
 from tests.conftest import settings_for
 from tests.support import FINDINGS, crash_after_paying_worker, reach, start_case, status, to_follow_up, to_offer
 from worker import running_worker

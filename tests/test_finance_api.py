@@ -19,7 +19,7 @@ from complaints.actions import OfferAnswer, OfferResponse
 from complaints.case import Stage
 from complaints.payout import PAYOUT_REFUSED, PayoutReceipt, PayoutRequest, payout_key
 from infra.settings import Settings
-from starter.mailsink import MailSink, free_port
+from starter.dev.mailsink import MailSink, free_port
 from tests.conftest import settings_for
 from tests.fake_finance_api import FakeFinanceApi
 from tests.support import crash_after_paying_worker, reach, start_case, to_offer

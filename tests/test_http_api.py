@@ -1,6 +1,6 @@
 """The HTTP intake API over real HTTP, against the real dev server and the real workflow.
 
-uvicorn serves `starter.http_api.create_app` on a free port as a task on the session's loop;
+uvicorn serves `starter.api.create_app` on a free port as a task on the session's loop;
 the app connects to the session's dev server through `infra.connection` (envconfig,
 pydantic converter), and a worker wired by `worker.running_worker` runs the production
 `ComplaintWorkflow` with real activities and rules whose follow-up and reopen window take
@@ -32,10 +32,9 @@ from temporalio.testing import WorkflowEnvironment
 from complaints.actions import Approval
 from complaints.intake import InvalidInput, parse_complaints
 from infra.settings import Settings
+from starter.api import ApiConfigError, ApiKeys, create_app
 from starter.client import UnknownComplaint, find_complaint, query_timeline, send_action
-from starter.http_api import create_app
-from starter.http_guards import ApiConfigError, ApiKeys
-from starter.mailsink import MailSink, free_port
+from starter.dev.mailsink import MailSink, free_port
 from tests.conftest import settings_for
 from tests.support import FINDINGS, PATIENCE, PROJECT_ROOT, clean_environment, make_complaint, write_rules_file
 from tests.test_end_to_end import FAST_TIMINGS

@@ -14,7 +14,7 @@ from complaints.messages import MessageKind
 from complaints.templates import render_message
 from infra.settings import Settings
 from starter.cli import app
-from starter.mailsink import _Handler
+from starter.dev.mailsink import _Handler
 
 if TYPE_CHECKING:
     from tests.fixtures_activities import MakeRequest

@@ -13,7 +13,7 @@ from temporalio.testing import ActivityEnvironment
 
 from activities import ComplaintActivities
 from complaints.messages import MessageKind
-from starter.mailsink import MailSink, free_port, read_mail
+from starter.dev.mailsink import MailSink, free_port, read_mail
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -40,7 +40,7 @@ from complaints.case import CaseOutcome
 from complaints.intake import ComplaintInput
 from starter.client import NoAnswer, Refused, send_action, start_complaints
 from starter.dev import SQLITE_WAL_FLAGS
-from starter.mailsink import KIND_HEADER, MailSink, free_port, read_mail, stored_mail_files
+from starter.dev.mailsink import KIND_HEADER, MailSink, free_port, read_mail, stored_mail_files
 from tests.conftest import BIN
 from tests.fixtures_activities import scratch_postgres_schema, search_path_url
 from tests.support import (

@@ -29,7 +29,7 @@ from complaints.intake import Priority
 from complaints.rules import load_rules
 from complaints.sla import ClockKind, ClockReport
 from infra.settings import Settings
-from starter.mailsink import read_mail, stored_mail_files
+from starter.dev.mailsink import read_mail, stored_mail_files
 from tests.support import (
     FINDINGS,
     Handle,

@@ -32,7 +32,7 @@ from starter.client import (
     start_complaints,
     summary_for,
 )
-from starter.mailsink import MailSink
+from starter.dev.mailsink import MailSink
 from tests.conftest import settings_for
 from tests.support import (  # FINDINGS: 114.90 GBP, needs a team lead
     FINDINGS,

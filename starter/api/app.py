@@ -4,7 +4,8 @@ pass on what customers send, without speaking Temporal.
 Every route goes through `starter.client` with the same models as `complaints start` and
 `complaints admin`, so the CLI, the library and the API validate the same way, start the same
 idempotent way and refuse with the workflow's own reason. One Temporal client serves the app
-for its whole life. Run it with `complaints api`.
+for its whole life. Run it with `complaints api`. In front of the routes: `guards` (keys, body
+size); behind them: `errors` (one status code per failure).
 """
 
 from __future__ import annotations
@@ -28,17 +29,18 @@ from complaints.actions import CustomerMessage, Feedback, OfferResponse
 from complaints.case import CaseStatus, Stage
 from complaints.intake import ComplaintInput, workflow_id_for
 from infra.settings import Settings
-from starter._cli_common import connect_or_explain, first_line
+from starter.api.errors import ERROR_RESPONSES, Problem, add_error_handlers
+from starter.api.guards import API_KEY_HEADER, MISSING_KEY, ApiKeys, BodySizeLimit
 from starter.client import (
     complaint_id_of,
+    connect_or_explain,
     find_complaint,
+    first_line,
     query_status,
     send_action,
     start_complaint,
     ui_link,
 )
-from starter.http_errors import ERROR_RESPONSES, Problem, add_error_handlers
-from starter.http_guards import API_KEY_HEADER, MISSING_KEY, ApiKeys, BodySizeLimit
 from workflows.search_attributes import COMPLAINT_STAGE
 
 READY_TIMEOUT: Final = timedelta(seconds=3)

@@ -1,5 +1,8 @@
 """The approval queue behind `complaints admin pending`: which complaints wait for a
-decision, read from search attributes (one visibility query, no history scanning)."""
+decision, read from search attributes (one visibility query, no history scanning).
+
+Part of the client library, so any other front end (a staff web page) can list the same queue.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +16,7 @@ from temporalio.client import WorkflowExecution
 from complaints.case import Stage
 from complaints.dates import as_utc
 from complaints.rules import CaseRules
-from starter._cli_common import ExitCode, fail
-from starter.client import WORKFLOW_TYPE, complaint_id_of
+from starter.client.lookup import WORKFLOW_TYPE, complaint_id_of
 from workflows.search_attributes import (
     ASSIGNED_TO,
     AWAITING_APPROVAL_LEVEL,
@@ -62,22 +64,23 @@ def pending_query(levels: Sequence[str] | None = None) -> str:
     return " AND ".join(clauses)
 
 
+class UnknownOption(ValueError):
+    """`--level` or `--mine` names a role or staff member the rules do not have; the message says which."""
+
+
 def pending_levels(rules: CaseRules, *, mine: str | None, level: str | None) -> list[str] | None:
-    """The approval levels to list (None: all), or exit 2 naming the option that is wrong."""
+    """The approval levels to list (None: all); `UnknownOption` naming the option that is wrong."""
     role_names = [role.name for role in sorted(rules.roles, key=lambda r: r.approval_limit)]
     levels: list[str] | None = None
     if level is not None:
         if level not in role_names:
-            fail(
-                ExitCode.INVALID,
-                f"invalid input: --level: unknown role {level!r}; the roles are: {', '.join(role_names)}",
-            )
+            raise UnknownOption(f"--level: unknown role {level!r}; the roles are: {', '.join(role_names)}")
         levels = [level]
     if mine is not None:
         member = rules.staff_member(mine)
         if member is None:
             known = ", ".join(m.id for m in rules.staff)
-            fail(ExitCode.INVALID, f"invalid input: --mine: unknown staff id {mine!r}; the staff are: {known}")
+            raise UnknownOption(f"--mine: unknown staff id {mine!r}; the staff are: {known}")
         limit = rules.approval_limit(member.id)  # as the workflow checks it (CaseRules.approval_limit)
         allowed = [role.name for role in rules.roles if role.approval_limit <= limit]
         levels = [name for name in role_names if name in allowed and (levels is None or name in levels)]

@@ -40,10 +40,10 @@ from complaints.intake import InvalidInput, parse_complaints
 from infra.logging import configure_logging
 from infra.search_attributes import SearchAttributeConflict, cli_types, register_search_attributes
 from infra.settings import Settings
-from starter._cli_common import EXIT_CODES_HELP, ExitCode, error, fail, first_line, run
-from starter.admin import admin
-from starter.client import StartResult, start_complaints, ui_link
-from starter.mail import mail
+from starter.cli.admin import admin
+from starter.cli.common import EXIT_CODES_HELP, ExitCode, error, fail, run
+from starter.cli.mail import mail
+from starter.client import StartResult, first_line, start_complaints, ui_link
 from workflows.search_attributes import ALL as ALL_SEARCH_ATTRIBUTES
 
 app = typer.Typer(
@@ -153,8 +153,7 @@ def api(
     ] = False,
 ) -> None:
     """Serve the HTTP intake API (keys: COMPLAINTS_API_KEYS; docs at /docs) until Ctrl-C / SIGTERM."""
-    from starter.http_api import create_app, serve
-    from starter.http_guards import ApiConfigError, ApiKeys
+    from starter.api import ApiConfigError, ApiKeys, create_app, serve
 
     try:
         settings = Settings()
@@ -192,7 +191,7 @@ def dev(
     ] = None,
 ) -> None:
     """Run everything locally: Temporal dev server, SMTP sink, worker; then submit the example."""
-    from starter.dev import run_dev
+    from starter.dev.supervisor import run_dev
 
     raise typer.Exit(run_dev(data_dir=data_dir, example=not no_example))
 
@@ -230,7 +229,3 @@ def main() -> None:
             with contextlib.suppress(Exception):
                 stream.flush()
         os._exit(code)
-
-
-if __name__ == "__main__":
-    main()
