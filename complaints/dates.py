@@ -2,7 +2,7 @@
 
 Staff, engineers and the timeline read times in UTC, the team's shared clock, so the
 workflow's records, the refusal reasons and the admin screens must spell an instant the same
-way. Customers read their own zone, in their own language: the message templates spell those.
+way. Customers read their own zone, in their own language: `complaints.wording` writes those.
 """
 
 from __future__ import annotations
