@@ -22,10 +22,13 @@ from starter.client.starting import (
 from starter.client.updates import (
     DEFAULT_ANSWER_WITHIN,
     UPDATE_FOR_ACTION,
+    Update,
+    query_name,
     query_status,
     query_timeline,
     run_update,
     send_action,
+    update_name,
 )
 
 __all__ = [
@@ -40,6 +43,7 @@ __all__ = [
     "StartResult",
     "UnknownComplaint",
     "Unreachable",
+    "Update",
     "canonical_json",
     "complaint_id_of",
     "connect_or_explain",
@@ -49,6 +53,7 @@ __all__ = [
     "get_complaint",
     "input_sha256",
     "is_closed",
+    "query_name",
     "query_status",
     "query_timeline",
     "run_update",
@@ -59,4 +64,5 @@ __all__ = [
     "summary_for",
     "temporal_address",
     "ui_link",
+    "update_name",
 ]
