@@ -27,12 +27,13 @@ from complaints.actions import (
     OfferResponse,
     PayoutAction,
     PayoutResolution,
+    PriorityRaise,
     Reassignment,
     Rejection,
     Reopen,
     Withdrawal,
 )
-from complaints.intake import ContactChannel
+from complaints.intake import ContactChannel, Priority
 from starter.cli.common import ComplaintRef, ExitCode, OptionalStaff, Staff, build, fail, run
 from starter.client import send_action
 
@@ -241,3 +242,16 @@ def contact(
     """After our mail to the customer was refused: a corrected address, or another channel."""
     values = {"by": by, "email": email, "channel": channel, "note": note or ""}
     _act(reference, build(ContactCorrection, values, {"email": "--email", "channel": "--channel"}))
+
+
+@acting.command()
+def priority(
+    reference: ComplaintRef,
+    level: Annotated[
+        Priority, typer.Argument(metavar="PRIORITY", help="The new priority; it must be higher.", show_default=False)
+    ],
+    by: Staff,
+    reason: Annotated[str, typer.Option(help="Why it is more urgent now, for the timeline.", show_default=False)],
+) -> None:
+    """Raise the priority: every SLA clock takes the shorter targets from its own start."""
+    _act(reference, build(PriorityRaise, {"priority": level, "by": by, "reason": reason}, {"priority": "PRIORITY"}))

@@ -1,8 +1,9 @@
 """`complaints`: open complaints, act on them, run a worker or the whole system locally.
 
     complaints start FILE|-          one complaint (JSON object) or many (JSON array)
-    complaints admin show C-1001     and: timeline, list, findings, approve, reject, amend,
-                                     offer-response, reopen, feedback, reassign, note, withdraw
+    complaints admin show C-1001     and: timeline, due, list, pending, findings, approve, reject,
+                                     amend, offer-response, payout, reopen, feedback, reassign, note,
+                                     withdraw, ask, message, contact, priority
     complaints worker                run a worker
     complaints api                   the HTTP intake API (uvicorn; keys in COMPLAINTS_API_KEYS)
     complaints setup-search-attributes   register the search attributes on a real cluster
