@@ -258,12 +258,48 @@ async def test_offer_response_and_feedback_refused_out_of_stage_then_accepted(
     assert (again.status_code, again.json()["closed"], again.json()["stage"]) == (200, True, "Closed")
 
 
+async def test_a_priority_raise_reaches_the_workflow_and_a_lower_one_is_refused(
+    crm: httpx.AsyncClient, client: Client
+) -> None:
+    complaint = body()  # opened as high
+    cid = complaint["id"]
+    assert (await crm.post("/complaints", json=complaint)).status_code == 201
+    await wait_for_stage(crm, cid, "Investigating")
+
+    raise_ = {"priority": "urgent", "by": "tl-jordan", "reason": "vulnerable customer"}
+    raised = await crm.post(f"/complaints/{cid}/priority", json=raise_)
+    assert raised.status_code == 200, raised.text
+    assert raised.json() == {
+        "complaint_id": cid,
+        "workflow_id": f"complaint-{cid}",
+        "result": f"{cid} is now urgent; its deadlines are recomputed.",
+    }
+    assert (await crm.get(f"/complaints/{cid}")).json()["priority"] == "urgent"
+    timeline = await query_timeline(client, cid)
+    # Recorded with the staff member who decided, and the system that passed it on.
+    assert [(e.detail, e.actor) for e in timeline if e.kind == "priority raised"] == [
+        ("high → urgent: vulnerable customer (via crm)", "tl-jordan")
+    ]
+
+    lower = await crm.post(f"/complaints/{cid}/priority", json={**raise_, "priority": "normal"})
+    assert lower.status_code == 409
+    assert lower.json() == {"detail": "priority: the complaint is already urgent; a raise must be higher"}
+    stranger = await crm.post(f"/complaints/{cid}/priority", json={**raise_, "by": "nobody"})
+    assert stranger.status_code == 409
+    assert stranger.json() == {"detail": "by: unknown staff id 'nobody'"}
+    invalid = await crm.post(f"/complaints/{cid}/priority", json={"priority": "sky-high", "by": "tl-jordan"})
+    assert invalid.status_code == 422
+    assert [error["field"] for error in invalid.json()["errors"]] == ["priority", "reason"]
+    assert [e.kind for e in await query_timeline(client, cid)].count("priority raised") == 1
+
+
 async def test_unknown_complaint_is_404(crm: httpx.AsyncClient) -> None:
     for response in (
         await crm.get("/complaints/C-nobody"),
         await crm.post("/complaints/C-nobody/messages", json={"text": "hello"}),
         await crm.post("/complaints/C-nobody/offer-response", json={"answer": "accept"}),
         await crm.post("/complaints/C-nobody/feedback", json={"csat": 3}),
+        await crm.post("/complaints/C-nobody/priority", json={"priority": "urgent", "by": "tl-jordan", "reason": "x"}),
     ):
         assert response.status_code == 404, response.text
         assert response.json() == {"detail": "unknown complaint 'C-nobody' (no workflow 'complaint-C-nobody')"}

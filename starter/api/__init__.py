@@ -1,4 +1,4 @@
-"""The HTTP intake API: other systems open complaints and pass on what customers send (`complaints api`)."""
+"""The HTTP intake API: other systems open complaints, pass on what customers send, flag urgency (`complaints api`)."""
 
 from starter.api.app import create_app, serve
 from starter.api.guards import ApiConfigError, ApiKeys

@@ -1,5 +1,5 @@
-"""The HTTP intake API: how other systems (CRM, web forms, the call centre) open complaints and
-pass on what customers send, without speaking Temporal.
+"""The HTTP intake API: how other systems (CRM, web forms, the call centre) open complaints, pass
+on what customers send and flag a case as more urgent, without speaking Temporal.
 
 Every route goes through `starter.client` with the same models as `complaints start` and
 `complaints admin`, so the CLI, the library and the API validate the same way, start the same
@@ -25,7 +25,7 @@ from pydantic import BaseModel, Field
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from complaints.actions import CustomerMessage, Feedback, OfferResponse
+from complaints.actions import CustomerMessage, Feedback, OfferResponse, PriorityRaise
 from complaints.case import CaseStatus, Stage
 from complaints.intake import ComplaintInput, workflow_id_for
 from infra.settings import Settings
@@ -210,6 +210,19 @@ async def feedback(complaint_id: str, answer: Feedback, caller: Caller, client: 
     return _receipt(complaint_id, await send_action(client, complaint_id, answer))
 
 
+@complaints.post("/{complaint_id}/priority", summary="Raise the priority")
+async def raise_priority(complaint_id: str, change: PriorityRaise, caller: Caller, client: Temporal) -> ActionReceipt:
+    """A higher priority (say, a vulnerable customer flagged in the CRM), as the `raise_priority` update:
+    every SLA clock takes the shorter targets from its own start.
+
+    `by` is the staff member who decided (a known staff id); the calling system is recorded with
+    the reason: `vulnerable customer (via crm)`. A priority that is not higher is refused (409).
+    """
+    change = change.model_copy(update={"reason": f"{change.reason} (via {caller})"})
+    log.info("priority raise", caller=caller, complaint_id=complaint_id, priority=change.priority.value, by=change.by)
+    return _receipt(complaint_id, await send_action(client, complaint_id, change))
+
+
 def _stage(value: str | None) -> Stage | None:
     try:
         return Stage(value) if value is not None else None
@@ -251,10 +264,11 @@ def create_app(
         title="Complaintflow intake API",
         version="1",
         description=(
-            "Open complaints and pass on what customers send. Every `/complaints` route needs the calling "
-            f"system's key in the `{API_KEY_HEADER}` header. Errors are JSON with a `detail`: 401 bad key, "
-            "404 unknown complaint, 409 refused by the workflow (its reason, verbatim), 413 body too large, "
-            "422 invalid input (each problem names its field), 503 Temporal or the worker did not answer."
+            "Open complaints, pass on what customers send, raise a case's priority. Every `/complaints` route "
+            f"needs the calling system's key in the `{API_KEY_HEADER}` header. Errors are JSON with a `detail`: "
+            "401 bad key, 404 unknown complaint, 409 refused by the workflow (its reason, verbatim), "
+            "413 body too large, 422 invalid input (each problem names its field), 503 Temporal or the worker "
+            "did not answer."
         ),
         lifespan=lifespan,
     )
