@@ -9,22 +9,16 @@ seconds, so a case reaches the survey within the test.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
-from typing import Any
 
 import httpx
 import pytest
 import pytest_asyncio
-import uvicorn
-from fastapi import FastAPI
 from pydantic import SecretStr
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
@@ -33,10 +27,11 @@ from complaints.actions import Approval
 from complaints.intake import InvalidInput, parse_complaints
 from infra.settings import Settings
 from starter.api import ApiConfigError, ApiKeys, create_app
-from starter.client import UnknownComplaint, find_complaint, query_timeline, send_action
+from starter.client import find_complaint, query_timeline, send_action
 from starter.dev.mailsink import MailSink, free_port
 from tests.conftest import settings_for
-from tests.support import FINDINGS, PATIENCE, PROJECT_ROOT, clean_environment, make_complaint, write_rules_file
+from tests.http_support import assert_never_started, body, serving, wait_for_stage
+from tests.support import FINDINGS, PROJECT_ROOT, clean_environment, write_rules_file
 from tests.test_end_to_end import FAST_TIMINGS
 from worker import running_worker
 
@@ -58,24 +53,6 @@ def api_settings(tmp_path_factory: pytest.TempPathFactory, session_mail_sink: Ma
         api_keys={name: SecretStr(key) for name, key in KEYS.items()},
         api_max_body_bytes=MAX_BODY,
     )
-
-
-@asynccontextmanager
-async def serving(app: FastAPI) -> AsyncIterator[str]:
-    """uvicorn serving `app` on a free loopback port, as a task on this loop; its base URL."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on"))
-    task = asyncio.create_task(server.serve())
-    deadline = time.monotonic() + PATIENCE
-    while not server.started:
-        assert not task.done(), "uvicorn stopped before it started (see the log)"
-        assert time.monotonic() < deadline, f"uvicorn did not start within {PATIENCE:.0f} s"
-        await asyncio.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, timeout=PATIENCE)
 
 
 @pytest.fixture(scope="module")
@@ -117,33 +94,6 @@ async def anonymous(base_url: str) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 def client(dev_env: WorkflowEnvironment) -> Client:
     return dev_env.client
-
-
-def body(**overrides: Any) -> dict[str, Any]:
-    """A new complaint as JSON, the way another system would send it."""
-    data: dict[str, Any] = make_complaint(**overrides).model_dump(mode="json", exclude_none=True)
-    return data
-
-
-async def wait_for_stage(
-    http: httpx.AsyncClient, complaint_id: str, stage: str, within: float = PATIENCE
-) -> dict[str, Any]:
-    """Poll `GET /complaints/{id}` until the case stands at `stage` (bounded)."""
-    deadline = time.monotonic() + within
-    last: Any = None
-    while time.monotonic() < deadline:
-        response = await http.get(f"/complaints/{complaint_id}")
-        last = (response.status_code, response.json())
-        if response.status_code == 200 and response.json()["stage"] == stage:
-            result: dict[str, Any] = response.json()
-            return result
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"{complaint_id} did not reach {stage} within {within:.0f}s; last answer {last}")
-
-
-async def assert_never_started(client: Client, complaint_id: str) -> None:
-    with pytest.raises(UnknownComplaint):
-        await find_complaint(client, complaint_id)
 
 
 async def test_create_is_idempotent_on_the_complaint_id(crm: httpx.AsyncClient, client: Client) -> None:
