@@ -8,6 +8,7 @@ so a comment or a string that merely names a module is not an import.
 from __future__ import annotations
 
 import ast
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -126,3 +127,17 @@ def test_each_rule_catches_its_violation(source: str, expected: str) -> None:
 )
 def test_what_the_domain_may_do(source: str) -> None:
     assert module_problems(source, "complaints/fine.py") == []
+
+
+def test_every_package_is_installed() -> None:
+    """The image installs the project (`pip install .`), not the source tree: a package left out
+    of pyproject's list, a new sub-package of `starter/` say, would be missing there."""
+    pyproject = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    listed = set(pyproject["tool"]["setuptools"]["packages"])
+    tops = {path.parent.name for path in PROJECT_ROOT.glob("*/__init__.py")} - {"tests"}
+    found = {
+        ".".join(path.parent.relative_to(PROJECT_ROOT).parts)
+        for top in tops
+        for path in (PROJECT_ROOT / top).rglob("__init__.py")
+    }
+    assert listed == found
