@@ -1,9 +1,4 @@
-"""The custom search attributes the workflow keeps up to date (DESIGN.md), as typed keys.
-
-They live beside the workflow that upserts them; the starter sets the first values and the
-admin queues and the Web UI filter on them. Registering them on a namespace is
-infrastructure: `infra.search_attributes`.
-"""
+"""Custom search attributes (DESIGN.md): what the case upserts and the Web UI and admin queue filter on."""
 
 from __future__ import annotations
 
