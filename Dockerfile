@@ -10,6 +10,7 @@ WORKDIR /src
 # Only what the package is built from (see .dockerignore too): no tests, no dev extras.
 COPY pyproject.toml README.md worker.py ./
 COPY complaints ./complaints
+COPY infra ./infra
 COPY workflows ./workflows
 COPY activities ./activities
 COPY starter ./starter

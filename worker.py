@@ -19,9 +19,9 @@ from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 
 from activities import ComplaintActivities
-from complaints.connection import connect
-from complaints.logging import configure_logging
-from complaints.settings import Settings
+from infra.connection import connect
+from infra.logging import configure_logging
+from infra.settings import Settings
 from workflows import ComplaintWorkflow
 
 log = logging.getLogger("complaintflow.worker")

@@ -29,9 +29,9 @@ from complaints.intake import describe_validation_error
 from complaints.messages import MessageKind, MessageReceipt, MessageRequest, SurveyHistory, SurveyQuery
 from complaints.payout import CustomerPaid, CustomerPaidQuery, PayoutReceipt, PayoutRequest
 from complaints.rules import CaseRules, load_rules
-from complaints.settings import Settings
 from complaints.standing import CustomerStanding, StandingQuery
 from complaints.templates import render_message
+from infra.settings import Settings
 
 
 class ComplaintActivities:

@@ -13,8 +13,8 @@ import aiosmtplib
 
 from activities.outbox import message_id_for
 from complaints.messages import MessageRequest
-from complaints.settings import Settings
 from complaints.templates import RenderedMessage
+from infra.settings import Settings
 
 
 class DeliveryError(Exception):

@@ -13,7 +13,7 @@ from typing import Protocol
 from activities.finance_api import FinanceApiGateway
 from activities.ledger import PayoutLedger
 from complaints.payout import PayoutReceipt, PayoutRequest
-from complaints.settings import Settings
+from infra.settings import Settings
 
 
 class PayoutGateway(Protocol):

@@ -34,11 +34,11 @@ sys.path.insert(0, str(ROOT))
 
 from complaints.case import CaseStatus, TimelineEvent  # noqa: E402
 from complaints.intake import ComplaintInput  # noqa: E402
-from complaints.search_attributes import ALL as ALL_SEARCH_ATTRIBUTES  # noqa: E402
 from complaints.sla import ClockKind  # noqa: E402
 from starter.client import start_complaints  # noqa: E402
 from starter.dev import SQLITE_WAL_FLAGS  # noqa: E402
-from starter.mailsink import MailSink, free_port  # noqa: E402
+from starter.dev.mailsink import MailSink, free_port  # noqa: E402
+from workflows.search_attributes import ALL as ALL_SEARCH_ATTRIBUTES  # noqa: E402
 
 RULES = Path(__file__).resolve().parent / "sla_precision.toml"
 TASK_QUEUE = "sla-precision"

@@ -1,1 +1,1 @@
-"""Complaintflow: the shared domain vocabulary (models, policy, rules, settings)."""
+"""Complaintflow's pure domain: models, policy, rules, calendars, templates. No Temporal, no environment."""

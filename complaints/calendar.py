@@ -27,6 +27,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
+from complaints.dates import as_utc
+
 # Far beyond any deadline we compute; stops a search on a calendar that never opens again.
 MAX_DAYS_SEARCHED = 366 * 20
 ZERO = timedelta(0)
@@ -43,13 +45,6 @@ class Weekday(StrEnum):
 
 
 _WEEKDAYS: tuple[Weekday, ...] = tuple(Weekday)  # index == date.weekday()
-
-
-def as_utc(value: datetime, field: str = "datetime") -> datetime:
-    """The instant in UTC; a naive datetime is refused because it names no instant."""
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{field}: must be timezone-aware, got {value.isoformat()}")
-    return value.astimezone(UTC)
 
 
 def load_zone(name: str) -> ZoneInfo:
@@ -118,13 +113,6 @@ class BusinessCalendar(BaseModel):
             return None
         return opening, closing
 
-    def close_of_business(self, day: date) -> datetime:
-        """When the business day ends, in UTC; a closed day has no close of business."""
-        window = self.business_hours(day)
-        if window is None:
-            raise ValueError(f"calendar {self.name!r}: {day.isoformat()} is not a business day")
-        return window[1]
-
     def _days_from(self, first: date) -> Iterator[date]:
         for offset in range(MAX_DAYS_SEARCHED):
             yield first + timedelta(days=offset)
@@ -137,14 +125,6 @@ class BusinessCalendar(BaseModel):
                 yield window
 
     # -- time ---------------------------------------------------------------------------------------
-
-    def next_opening(self, at: datetime) -> datetime:
-        """When business time next runs: `at` itself inside working hours, else the next opening."""
-        at_utc = as_utc(at, "at")
-        for opening, closing in self._windows_from(self.local_date(at_utc)):
-            if closing > at_utc:
-                return max(opening, at_utc)
-        raise AssertionError("unreachable: _windows_from raises first")  # pragma: no cover
 
     def add_business_time(self, start: datetime, amount: timedelta) -> datetime:
         """The instant `amount` of working time after `start` (aware, returned in UTC)."""

@@ -30,14 +30,11 @@ from complaints.actions import (
     Withdrawal,
 )
 from complaints.case import CaseState, Stage
+from complaints.dates import when
 
 
 class Refused(Exception):
     """An action the case cannot take now; the message is shown verbatim to the caller."""
-
-
-def _fmt(moment: datetime) -> str:
-    return moment.strftime("%a %d %b %Y %H:%M UTC")
 
 
 def _require_stage(state: CaseState, *stages: Stage, action: str) -> None:
@@ -72,7 +69,7 @@ def _require_unanswered(state: CaseState, question: str, action: str) -> None:
     """One answer per question: a second one, however soon, is refused naming the first."""
     first = state.answers.get(question)
     if first is not None:
-        raise Refused(f"cannot {action}: already answered ({first.what} by {first.by} on {_fmt(first.at)})")
+        raise Refused(f"cannot {action}: already answered ({first.what} by {first.by} on {when(first.at)})")
 
 
 def check_findings(state: CaseState, findings: Findings) -> None:
@@ -128,7 +125,7 @@ def check_reopen(state: CaseState, reopen: Reopen, now: datetime) -> None:
     if state.stage in (Stage.AWAITING_FEEDBACK, Stage.CLOSING) or (
         state.stage is Stage.FOLLOWING_UP and state.reopen_until is not None and now > state.reopen_until
     ):
-        closed = _fmt(state.reopen_until) if state.reopen_until else "earlier"
+        closed = when(state.reopen_until) if state.reopen_until else "earlier"
         raise Refused(f"cannot reopen: the reopen window closed on {closed}")
     _require_stage(state, Stage.FOLLOWING_UP, action="reopen")
 

@@ -12,7 +12,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from complaints.calendar import BusinessCalendar, as_utc
+from complaints.calendar import BusinessCalendar
+from complaints.dates import as_utc
 from complaints.intake import ProfileName
 
 

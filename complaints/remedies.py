@@ -21,11 +21,6 @@ class RemedyKind(StrEnum):
     ADJUSTED = "adjusted"  # a staff amendment replaced the proposal
     COUNTER = "counter"  # the customer's counter-offer, approved
 
-    @property
-    def in_kind(self) -> bool:
-        """Given as goods or vouchers rather than money: usually cheaper for us than its value."""
-        return self in (RemedyKind.REPLACEMENT, RemedyKind.DISCOUNT)
-
 
 class RemedyItem(BaseModel):
     kind: RemedyKind

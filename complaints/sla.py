@@ -15,7 +15,8 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
-from complaints.calendar import ZERO, BusinessCalendar, as_utc
+from complaints.calendar import ZERO, BusinessCalendar
+from complaints.dates import as_utc
 from complaints.intake import Priority
 
 # The config half (SlaConfig and friends) lives in sla_config; re-exported for one import.
@@ -97,10 +98,6 @@ class DueEvent(BaseModel):
     at: datetime
     clock_kind: ClockKind
     fraction: float | None
-
-    @property
-    def is_breach(self) -> bool:
-        return self.fraction is None
 
 
 # -- measuring ----------------------------------------------------------------------------------

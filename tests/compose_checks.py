@@ -10,19 +10,26 @@ service is still checked and a wrong reference between services is caught.
 from __future__ import annotations
 
 import re
-import shlex
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Final
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from complaints.connection import is_envconfig_variable
-from complaints.search_attributes import cli_types
-from complaints.settings import ENV_PREFIX, env_names
-
-Compose = Mapping[str, Any]
-Service = Mapping[str, Any]
+from infra.search_attributes import cli_types
+from infra.settings import ENV_PREFIX, env_names
+from tests.compose_file import (
+    Compose,
+    Service,
+    command,
+    depends_on,
+    environment,
+    find,
+    host_port,
+    image_name,
+    published_ports,
+    services,
+)
 
 SUPPORTED_DATABASE_DRIVERS = frozenset({"postgresql+psycopg"})  # the `postgres` extra installs psycopg 3
 TEMPORAL_SERVER_IMAGE = "temporalio/server"
@@ -34,71 +41,36 @@ POSTGRES_PORT = 5432
 CONDITIONS = frozenset({"service_started", "service_healthy", "service_completed_successfully"})
 LONG_RUNNING_RESTARTS = frozenset({"always", "unless-stopped"})
 
-_VARIABLE = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?-)(?P<default>[^}]*))?\}")
+# The environment variables `temporalio.envconfig` reads (Temporal's environment configuration
+# spec, as implemented by the SDK core in temporalio 1.35; `infra.connection` hands them to it
+# unread), so the deployment files can be checked against them. `TEMPORAL_GRPC_META_<NAME>`
+# adds a gRPC header and is matched by prefix.
+ENVCONFIG_VARIABLES: Final = frozenset(
+    {
+        "TEMPORAL_CONFIG_FILE",
+        "TEMPORAL_PROFILE",
+        "TEMPORAL_ADDRESS",
+        "TEMPORAL_NAMESPACE",
+        "TEMPORAL_API_KEY",
+        "TEMPORAL_TLS",
+        "TEMPORAL_TLS_CLIENT_CERT_PATH",
+        "TEMPORAL_TLS_CLIENT_CERT_DATA",
+        "TEMPORAL_TLS_CLIENT_KEY_PATH",
+        "TEMPORAL_TLS_CLIENT_KEY_DATA",
+        "TEMPORAL_TLS_SERVER_CA_CERT_PATH",
+        "TEMPORAL_TLS_SERVER_CA_CERT_DATA",
+        "TEMPORAL_TLS_SERVER_NAME",
+        "TEMPORAL_TLS_DISABLE_HOST_VERIFICATION",
+        "TEMPORAL_CODEC_ENDPOINT",
+        "TEMPORAL_CODEC_AUTH",
+    }
+)
+ENVCONFIG_PREFIXES: Final = ("TEMPORAL_GRPC_META_",)
 
 
-def interpolate(value: object) -> str:
-    """The value compose would use with no variables set: `${X:-default}` → default, `$$` → `$`."""
-    text = str(value)
-    text = _VARIABLE.sub(lambda m: m.group("default") if m.group("op") else f"<unset {m.group('name')}>", text)
-    return text.replace("$$", "$")
-
-
-def services(compose: Compose) -> Mapping[str, Service]:
-    found = compose.get("services")
-    return found if isinstance(found, Mapping) else {}
-
-
-def environment(service: Service) -> dict[str, str]:
-    """A service's environment as a dict, list form (`K=V`) or mapping form, interpolated."""
-    raw = service.get("environment") or {}
-    if isinstance(raw, list):
-        pairs = (str(item).partition("=") for item in raw)
-        return {name: interpolate(value) for name, _, value in pairs}
-    return {str(name): interpolate(value) for name, value in raw.items() if value is not None}
-
-
-def command(service: Service) -> list[str]:
-    raw = service.get("command") or []
-    return shlex.split(raw) if isinstance(raw, str) else [str(part) for part in raw]
-
-
-def image_name(service: Service) -> str:
-    """The image's repository without registry prefix `docker.io/` or tag."""
-    image = str(service.get("image", "")).removeprefix("docker.io/").split("@")[0]
-    return image.rsplit(":", 1)[0] if ":" in image.rsplit("/", 1)[-1] else image
-
-
-def depends_on(service: Service) -> dict[str, str]:
-    """Dependency → condition (the short list form means `service_started`)."""
-    raw = service.get("depends_on") or {}
-    if isinstance(raw, list):
-        return {str(name): "service_started" for name in raw}
-    return {str(name): str((spec or {}).get("condition", "service_started")) for name, spec in raw.items()}
-
-
-def host_port(address: str) -> tuple[str, int | None]:
-    host, _, port = address.rpartition(":")
-    if not host:
-        return address, None
-    return host, int(port) if port.isdigit() else None
-
-
-def published_ports(service: Service) -> list[tuple[str | None, str]]:
-    """(host part or None, container port) for each `ports` entry, short or long syntax."""
-    result: list[tuple[str | None, str]] = []
-    for entry in service.get("ports") or []:
-        if isinstance(entry, Mapping):
-            published = entry.get("published")
-            result.append((str(published) if published is not None else None, str(entry.get("target"))))
-            continue
-        parts = str(entry).split("/")[0].split(":")
-        result.append((":".join(parts[:-1]) or None, parts[-1]))
-    return result
-
-
-def find(compose: Compose, matches: Callable[[Service], bool]) -> list[str]:
-    return [name for name, service in services(compose).items() if matches(service)]
+def is_envconfig_variable(name: str) -> bool:
+    """True when `temporalio.envconfig` would read this variable."""
+    return name in ENVCONFIG_VARIABLES or name.startswith(ENVCONFIG_PREFIXES)
 
 
 def app_services(compose: Compose) -> dict[str, str]:
@@ -175,7 +147,7 @@ def app_environment_problems(compose: Compose) -> list[str]:
         for variable in environment(services(compose)[name]):
             if variable.startswith(ENV_PREFIX):
                 if variable not in settings:
-                    problems.append(f"{name}: {variable} is not a setting of complaints.settings.Settings")
+                    problems.append(f"{name}: {variable} is not a setting of infra.settings.Settings")
             elif variable.startswith("TEMPORAL_"):
                 if not is_envconfig_variable(variable):
                     problems.append(f"{name}: {variable} is not read by temporalio.envconfig")
@@ -311,7 +283,7 @@ def _persistence_problems(compose: Compose, temporal: str, server_env: Mapping[s
 
 
 def search_attribute_problems(compose: Compose) -> list[str]:
-    """The one-shot setup registers exactly complaints/search_attributes.py, types included."""
+    """The one-shot setup registers exactly workflows/search_attributes.py, types included."""
     problems: list[str] = []
     setup = _one(
         compose,
@@ -331,7 +303,7 @@ def search_attribute_problems(compose: Compose) -> list[str]:
     for name in sorted(set(expected) - set(registered)):
         problems.append(f"{setup}: {name} is not registered")
     for name in sorted(set(registered) - set(expected)):
-        problems.append(f"{setup}: {name} is not in complaints/search_attributes.py")
+        problems.append(f"{setup}: {name} is not in workflows/search_attributes.py")
     for name in sorted(set(expected) & set(registered)):
         if registered[name].lower() != expected[name].lower():
             problems.append(f"{setup}: {name} is registered as {registered[name]}, the app uses {expected[name]}")
@@ -389,7 +361,7 @@ def dockerfile_problems(dockerfile: str) -> list[str]:
     for line in lines:
         if line.upper().startswith("ENV "):
             problems += [
-                f"Dockerfile: {name} is not a setting of complaints.settings.Settings"
+                f"Dockerfile: {name} is not a setting of infra.settings.Settings"
                 for name in re.findall(rf"\b({ENV_PREFIX}[A-Z0-9_]+)=", line)
                 if name not in env_names()
             ]

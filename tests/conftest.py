@@ -19,12 +19,12 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities import ComplaintActivities
-from complaints.search_attributes import ALL as ALL_SEARCH_ATTRIBUTES
-from complaints.search_attributes import register_search_attributes
-from complaints.settings import Settings
-from starter.mailsink import MailSink, free_port
+from infra.search_attributes import register_search_attributes
+from infra.settings import Settings
+from starter.dev.mailsink import MailSink, free_port
 from tests.support import TASK_QUEUE
 from worker import build_worker
+from workflows.search_attributes import ALL as ALL_SEARCH_ATTRIBUTES
 
 BIN = Path(sys.executable).parent
 

@@ -16,9 +16,9 @@ import pytest
 from activities import ComplaintActivities
 from complaints.messages import CaseBrief, MessageKind, MessageRequest, Recipient
 from complaints.remedies import Proposal, RemedyItem
-from complaints.settings import Settings
 from complaints.templates import is_customer_kind
-from starter.mailsink import MailSink
+from infra.settings import Settings
+from starter.dev.mailsink import MailSink
 
 PG_URLS = (
     "postgresql://postgres@127.0.0.1:5432/test",

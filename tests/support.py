@@ -29,7 +29,7 @@ from complaints.actions import Approval, Findings, OfferAnswer, OfferResponse
 from complaints.case import CaseOutcome, CaseStatus, ComplaintWorkflowInput, Stage
 from complaints.intake import ComplaintInput
 from complaints.payout import PayoutReceipt, PayoutRequest
-from starter.mailsink import KIND_HEADER, stored_mail_files
+from starter.dev.mailsink import KIND_HEADER, stored_mail_files
 from workflows import ComplaintWorkflow
 
 TASK_QUEUE = "complaints-test"

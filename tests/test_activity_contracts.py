@@ -49,7 +49,7 @@ def test_the_activity_takes_and_returns_the_declared_types(contract: ActivityCon
 
 def test_the_worker_registers_exactly_the_contracted_activities(tmp_path: Any) -> None:
     """`ComplaintActivities.all()` is what worker.py hands the Worker."""
-    from complaints.settings import Settings
+    from infra.settings import Settings
 
     acts = ComplaintActivities(Settings(data_dir=tmp_path))
     served = {activity._Definition.must_from_callable(fn).name for fn in acts.all()}

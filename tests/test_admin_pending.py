@@ -26,15 +26,15 @@ from complaints.actions import Findings, Withdrawal
 from complaints.case import Stage
 from complaints.intake import ComplaintInput
 from complaints.rules import load_rules
-from complaints.search_attributes import AWAITING_APPROVAL_LEVEL, COMPENSATION_AMOUNT
-from complaints.settings import Settings
-from starter.approval_queue import humanise_age, pending_levels, pending_query
+from infra.settings import Settings
 from starter.client import send_action, start_complaints
-from starter.mailsink import MailSink
+from starter.client.approval_queue import humanise_age, pending_levels, pending_query
+from starter.dev.mailsink import MailSink
 from tests.conftest import settings_for
 from tests.support import Handle, make_complaint, reach, run_cli, wait_until
 from worker import running_worker
 from workflows import ComplaintWorkflow
+from workflows.search_attributes import AWAITING_APPROVAL_LEVEL, COMPENSATION_AMOUNT
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TASK_QUEUE = f"admin-pending-{uuid.uuid4().hex[:8]}"

@@ -12,7 +12,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from complaints.actions import Approval, DecisionKind, Reassignment, StaffDecision, Withdrawal
 from complaints.case import Stage
-from complaints.settings import Settings
+from infra.settings import Settings
 from tests.support import FINDINGS, fired_timers, mail_kinds, reach, skip, start_case, status, to_approval
 from workflows import ComplaintWorkflow
 

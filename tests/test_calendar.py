@@ -91,9 +91,7 @@ def test_weekends_and_holidays_are_closed() -> None:
     assert not UK.is_business_day(date(2026, 12, 28))  # Boxing Day substitute
     assert UK.is_business_day(date(2026, 12, 29))
     assert UK.business_hours(date(2026, 4, 3)) is None  # Good Friday
-    with pytest.raises(ValueError, match="2026-04-03 is not a business day"):
-        UK.close_of_business(date(2026, 4, 3))
-    assert UK.close_of_business(date(2026, 4, 2)) == utc(2026, 4, 2, 16, 30)  # BST
+    assert UK.business_hours(date(2026, 4, 2)) == (utc(2026, 4, 2, 8), utc(2026, 4, 2, 16, 30))  # BST
 
 
 # -- add_business_time ----------------------------------------------------------------------------
@@ -124,8 +122,9 @@ def test_add_business_time_returns_utc_and_zero_returns_the_start_unchanged() ->
     assert result.utcoffset() == timedelta(0)
     saturday = london(2026, 11, 7, 12)
     assert UK.add_business_time(saturday, timedelta(0)) == utc(2026, 11, 7, 12)
-    assert UK.next_opening(saturday) == utc(2026, 11, 9, 9)
-    assert UK.next_opening(london(2026, 11, 9, 11)) == utc(2026, 11, 9, 11)
+    # Any positive amount from outside hours starts counting at the next opening: Monday 09:00.
+    assert UK.add_business_time(saturday, timedelta(minutes=1)) == utc(2026, 11, 9, 9, 1)
+    assert UK.add_business_time(london(2026, 11, 9, 11), timedelta(minutes=1)) == utc(2026, 11, 9, 11, 1)
 
 
 def test_new_york_across_its_dst_change_and_thanksgiving() -> None:

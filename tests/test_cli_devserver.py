@@ -30,13 +30,6 @@ from activities import ComplaintActivities
 from complaints.actions import Approval, Findings, Note, Withdrawal
 from complaints.case import CaseOutcome, Stage
 from complaints.intake import ComplaintInput
-from complaints.search_attributes import (
-    ASSIGNED_TO,
-    COMPLAINT_CATEGORY,
-    COMPLAINT_PRIORITY,
-    COMPLAINT_STAGE,
-    CUSTOMER_ID,
-)
 from starter.client import (
     MEMO_INPUT_SHA256,
     Refused,
@@ -48,11 +41,18 @@ from starter.client import (
     send_action,
     start_complaints,
 )
-from starter.mailsink import MailSink
+from starter.dev.mailsink import MailSink
 from tests.conftest import settings_for
-from tests.support import PATIENCE, Handle, accepted_update_names, make_complaint, reach, run_cli
+from tests.support import PATIENCE, Handle, accepted_update_names, make_complaint, reach, run_cli, wait_until
 from worker import running_worker
 from workflows import ComplaintWorkflow
+from workflows.search_attributes import (
+    ASSIGNED_TO,
+    COMPLAINT_CATEGORY,
+    COMPLAINT_PRIORITY,
+    COMPLAINT_STAGE,
+    CUSTOMER_ID,
+)
 
 pytestmark = pytest.mark.devserver
 
@@ -275,3 +275,51 @@ async def test_cli_start_and_admin_exit_codes(dev_env: WorkflowEnvironment, clie
     closed = await cli(dev_env, "admin", "approve", c.id, "--by", "tl-jordan")
     assert closed.returncode == 1
     assert closed.stderr.strip() == f"refused: complaint {c.id} is already closed"
+
+
+async def test_cli_raises_the_priority_and_refuses_a_lower_one(dev_env: WorkflowEnvironment, client: Client) -> None:
+    c = complaint()  # opened as high
+    handle = await started_and_investigating(client, c)
+    deadlines_before = {clock.kind: clock.deadline for clock in (await query_status(client, c.id)).clocks}
+
+    raised = await cli(
+        dev_env, "admin", "priority", c.id, "urgent", "--by", "tl-jordan", "--reason", "vulnerable customer"
+    )
+    assert raised.returncode == 0, raised.stderr
+    assert raised.stdout.strip() == f"{c.id} is now urgent; its deadlines are recomputed."
+
+    status = await query_status(client, c.id)
+    assert status.priority == "urgent"
+    running = [clock for clock in status.clocks if clock.stopped_at is None and clock.deadline is not None]
+    assert running, "an investigating case has running SLA clocks"
+    for clock in running:  # urgent's targets are all shorter than high's
+        before = deadlines_before[clock.kind]
+        assert clock.deadline is not None and before is not None and clock.deadline < before, clock.kind
+    timeline = await query_timeline(client, c.id)
+    assert [(e.detail, e.actor) for e in timeline if e.kind == "priority raised"] == [
+        ("high → urgent: vulnerable customer", "tl-jordan")
+    ]
+
+    async def priority_attribute() -> str | None:
+        return (await handle.describe()).typed_search_attributes.get(COMPLAINT_PRIORITY)
+
+    await wait_until(priority_attribute, lambda value: value == "urgent", lambda value: f"ComplaintPriority {value}")
+
+    lower = await cli(dev_env, "admin", "priority", c.id, "high", "--by", "tl-jordan", "--reason", "calmer now")
+    assert lower.returncode == 1
+    assert lower.stderr.strip() == "refused: priority: the complaint is already urgent; a raise must be higher"
+    assert lower.stdout == ""
+
+    stranger = await cli(dev_env, "admin", "priority", c.id, "urgent", "--by", "nobody", "--reason", "why not")
+    assert stranger.returncode == 1
+    assert stranger.stderr.strip() == "refused: by: unknown staff id 'nobody'"
+
+    no_such_level = await cli(dev_env, "admin", "priority", c.id, "sky-high", "--by", "tl-jordan", "--reason", "x")
+    assert no_such_level.returncode == 2
+    assert "sky-high" in no_such_level.stderr
+    no_reason = await cli(dev_env, "admin", "priority", c.id, "urgent", "--by", "tl-jordan")
+    assert no_reason.returncode == 2
+    assert "--reason" in no_reason.stderr
+
+    # Only the accepted raise reached history; the refused ones left no trace.
+    assert await accepted_update_names(handle) == ["raise_priority"]

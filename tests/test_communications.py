@@ -25,8 +25,8 @@ from complaints.actions import (
 )
 from complaints.case import Stage
 from complaints.intake import ContactChannel
-from complaints.settings import Settings
-from starter.mailsink import read_mail, stored_mail_files
+from infra.settings import Settings
+from starter.dev.mailsink import read_mail, stored_mail_files
 from tests.support import (
     Handle,
     mail_arrives,

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-from complaints.settings import env_names, reference_table
+from infra.settings import env_names, reference_table
 from tests.compose_checks import all_problems, dockerfile_problems
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -154,7 +154,7 @@ BROKEN: dict[str, tuple[Mutation, str]] = {
         _search_attribute("CompensationAmount", "Int"),
         "CompensationAmount is registered as Int, the app uses Double",
     ),
-    "attribute the app does not have": (_add_search_attribute, "Unused is not in complaints/search_attributes.py"),
+    "attribute the app does not have": (_add_search_attribute, "Unused is not in workflows/search_attributes.py"),
     "worker before attributes": (
         _depend("worker", "temporal-search-attributes", None),
         "worker: does not wait for temporal-search-attributes",
@@ -213,10 +213,10 @@ def test_the_build_context_leaves_local_state_out() -> None:
 
 
 def test_the_readme_settings_reference_is_generated_from_settings() -> None:
-    """The table is `python -m complaints.settings`; a new or changed setting fails until it is pasted in."""
+    """The table is `python -m infra.settings`; a new or changed setting fails until it is pasted in."""
     readme = README.read_text(encoding="utf-8")
     table = reference_table()
-    assert table in readme, "README's Settings reference is stale: paste the output of `python -m complaints.settings`"
+    assert table in readme, "README's Settings reference is stale: paste the output of `python -m infra.settings`"
     rows = {m.group(1) for m in re.finditer(r"^\| `(COMPLAINTS_[A-Z0-9_]+)` \|", readme, flags=re.MULTILINE)}
     assert rows == set(env_names())
 

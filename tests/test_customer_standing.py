@@ -17,7 +17,7 @@ from complaints.actions import Withdrawal
 from complaints.case import CaseOutcome, Stage
 from complaints.intake import Category
 from complaints.payout import PayoutRequest
-from starter.mailsink import MailSink
+from starter.dev.mailsink import MailSink
 from tests.conftest import settings_for
 from tests.support import FINDINGS, reach, start_case
 from worker import running_worker

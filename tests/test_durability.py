@@ -16,8 +16,8 @@ from activities import ComplaintActivities
 from complaints.actions import Approval, Feedback, Note, OfferAnswer, OfferResponse
 from complaints.case import Stage
 from complaints.payout import payout_key
-from complaints.settings import Settings
-from starter.mailsink import MailSink
+from infra.settings import Settings
+from starter.dev.mailsink import MailSink
 from tests.conftest import settings_for
 from tests.support import FINDINGS, crash_after_paying_worker, reach, start_case, status, to_follow_up, to_offer
 from worker import running_worker

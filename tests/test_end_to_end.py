@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from starter.mailsink import MailSink, free_port, read_mail, stored_mail_files
+from starter.dev.mailsink import MailSink, free_port, read_mail, stored_mail_files
 from tests.support import PATIENCE, log_tail, run_cli, start_worker_process, write_rules_file
 
 pytestmark = pytest.mark.devserver

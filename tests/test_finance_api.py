@@ -19,8 +19,8 @@ from complaints.actions import OfferAnswer, OfferResponse
 from complaints.case import Stage
 from complaints.failures import PAYOUT_REFUSED
 from complaints.payout import PayoutReceipt, PayoutRequest, payout_key
-from complaints.settings import Settings
-from starter.mailsink import MailSink, free_port
+from infra.settings import Settings
+from starter.dev.mailsink import MailSink, free_port
 from tests.conftest import settings_for
 from tests.fake_finance_api import FakeFinanceApi
 from tests.support import crash_after_paying_worker, reach, start_case, to_offer

@@ -1,7 +1,7 @@
 """The HTTP intake API over real HTTP, against the real dev server and the real workflow.
 
-uvicorn serves `starter.http_api.create_app` on a free port as a task on the session's loop;
-the app connects to the session's dev server through `complaints.connection` (envconfig,
+uvicorn serves `starter.api.create_app` on a free port as a task on the session's loop;
+the app connects to the session's dev server through `infra.connection` (envconfig,
 pydantic converter), and a worker wired by `worker.running_worker` runs the production
 `ComplaintWorkflow` with real activities and rules whose follow-up and reopen window take
 seconds, so a case reaches the survey within the test.
@@ -9,35 +9,29 @@ seconds, so a case reaches the survey within the test.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
-from typing import Any
 
 import httpx
 import pytest
 import pytest_asyncio
-import uvicorn
-from fastapi import FastAPI
 from pydantic import SecretStr
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from complaints.actions import Approval
 from complaints.intake import InvalidInput, parse_complaints
-from complaints.settings import Settings
-from starter.client import UnknownComplaint, find_complaint, query_timeline, send_action
-from starter.http_api import create_app
-from starter.http_guards import ApiConfigError, ApiKeys
-from starter.mailsink import MailSink, free_port
+from infra.settings import Settings
+from starter.api import ApiConfigError, ApiKeys, create_app
+from starter.client import find_complaint, query_timeline, send_action
+from starter.dev.mailsink import MailSink, free_port
 from tests.conftest import settings_for
-from tests.support import FINDINGS, PATIENCE, PROJECT_ROOT, clean_environment, make_complaint, write_rules_file
+from tests.http_support import assert_never_started, body, serving, wait_for_stage
+from tests.support import FINDINGS, PROJECT_ROOT, clean_environment, write_rules_file
 from tests.test_end_to_end import FAST_TIMINGS
 from worker import running_worker
 
@@ -59,24 +53,6 @@ def api_settings(tmp_path_factory: pytest.TempPathFactory, session_mail_sink: Ma
         api_keys={name: SecretStr(key) for name, key in KEYS.items()},
         api_max_body_bytes=MAX_BODY,
     )
-
-
-@asynccontextmanager
-async def serving(app: FastAPI) -> AsyncIterator[str]:
-    """uvicorn serving `app` on a free loopback port, as a task on this loop; its base URL."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on"))
-    task = asyncio.create_task(server.serve())
-    deadline = time.monotonic() + PATIENCE
-    while not server.started:
-        assert not task.done(), "uvicorn stopped before it started (see the log)"
-        assert time.monotonic() < deadline, f"uvicorn did not start within {PATIENCE:.0f} s"
-        await asyncio.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, timeout=PATIENCE)
 
 
 @pytest.fixture(scope="module")
@@ -118,33 +94,6 @@ async def anonymous(base_url: str) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 def client(dev_env: WorkflowEnvironment) -> Client:
     return dev_env.client
-
-
-def body(**overrides: Any) -> dict[str, Any]:
-    """A new complaint as JSON, the way another system would send it."""
-    data: dict[str, Any] = make_complaint(**overrides).model_dump(mode="json", exclude_none=True)
-    return data
-
-
-async def wait_for_stage(
-    http: httpx.AsyncClient, complaint_id: str, stage: str, within: float = PATIENCE
-) -> dict[str, Any]:
-    """Poll `GET /complaints/{id}` until the case stands at `stage` (bounded)."""
-    deadline = time.monotonic() + within
-    last: Any = None
-    while time.monotonic() < deadline:
-        response = await http.get(f"/complaints/{complaint_id}")
-        last = (response.status_code, response.json())
-        if response.status_code == 200 and response.json()["stage"] == stage:
-            result: dict[str, Any] = response.json()
-            return result
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"{complaint_id} did not reach {stage} within {within:.0f}s; last answer {last}")
-
-
-async def assert_never_started(client: Client, complaint_id: str) -> None:
-    with pytest.raises(UnknownComplaint):
-        await find_complaint(client, complaint_id)
 
 
 async def test_create_is_idempotent_on_the_complaint_id(crm: httpx.AsyncClient, client: Client) -> None:
@@ -259,12 +208,48 @@ async def test_offer_response_and_feedback_refused_out_of_stage_then_accepted(
     assert (again.status_code, again.json()["closed"], again.json()["stage"]) == (200, True, "Closed")
 
 
+async def test_a_priority_raise_reaches_the_workflow_and_a_lower_one_is_refused(
+    crm: httpx.AsyncClient, client: Client
+) -> None:
+    complaint = body()  # opened as high
+    cid = complaint["id"]
+    assert (await crm.post("/complaints", json=complaint)).status_code == 201
+    await wait_for_stage(crm, cid, "Investigating")
+
+    raise_ = {"priority": "urgent", "by": "tl-jordan", "reason": "vulnerable customer"}
+    raised = await crm.post(f"/complaints/{cid}/priority", json=raise_)
+    assert raised.status_code == 200, raised.text
+    assert raised.json() == {
+        "complaint_id": cid,
+        "workflow_id": f"complaint-{cid}",
+        "result": f"{cid} is now urgent; its deadlines are recomputed.",
+    }
+    assert (await crm.get(f"/complaints/{cid}")).json()["priority"] == "urgent"
+    timeline = await query_timeline(client, cid)
+    # Recorded with the staff member who decided, and the system that passed it on.
+    assert [(e.detail, e.actor) for e in timeline if e.kind == "priority raised"] == [
+        ("high → urgent: vulnerable customer (via crm)", "tl-jordan")
+    ]
+
+    lower = await crm.post(f"/complaints/{cid}/priority", json={**raise_, "priority": "normal"})
+    assert lower.status_code == 409
+    assert lower.json() == {"detail": "priority: the complaint is already urgent; a raise must be higher"}
+    stranger = await crm.post(f"/complaints/{cid}/priority", json={**raise_, "by": "nobody"})
+    assert stranger.status_code == 409
+    assert stranger.json() == {"detail": "by: unknown staff id 'nobody'"}
+    invalid = await crm.post(f"/complaints/{cid}/priority", json={"priority": "sky-high", "by": "tl-jordan"})
+    assert invalid.status_code == 422
+    assert [error["field"] for error in invalid.json()["errors"]] == ["priority", "reason"]
+    assert [e.kind for e in await query_timeline(client, cid)].count("priority raised") == 1
+
+
 async def test_unknown_complaint_is_404(crm: httpx.AsyncClient) -> None:
     for response in (
         await crm.get("/complaints/C-nobody"),
         await crm.post("/complaints/C-nobody/messages", json={"text": "hello"}),
         await crm.post("/complaints/C-nobody/offer-response", json={"answer": "accept"}),
         await crm.post("/complaints/C-nobody/feedback", json={"csat": 3}),
+        await crm.post("/complaints/C-nobody/priority", json={"priority": "urgent", "by": "tl-jordan", "reason": "x"}),
     ):
         assert response.status_code == 404, response.text
         assert response.json() == {"detail": "unknown complaint 'C-nobody' (no workflow 'complaint-C-nobody')"}

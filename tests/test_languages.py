@@ -15,19 +15,15 @@ from complaints.messages import MessageKind, MessageRequest
 from complaints.regulatory import RegulatoryAction, RegulatoryDeadline, RuleKind
 from complaints.templates import (
     CUSTOMER_KINDS,
-    DATE_WORDS,
-    DEFAULT_LANGUAGE,
-    LAYOUT_WORDS,
     STAFF_KINDS,
     TEMPLATE_DIR,
     environment,
-    format_day,
-    format_when,
     make_environment,
     primary_language,
     render_message,
     template_name,
 )
+from complaints.wording import DATE_WORDS, DEFAULT_LANGUAGE, LAYOUT_WORDS, format_day, format_when
 
 if TYPE_CHECKING:
     from tests.fixtures_activities import MakeRequest

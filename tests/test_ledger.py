@@ -20,8 +20,8 @@ from complaints.case import CaseOutcome
 from complaints.intake import Category
 from complaints.payout import CustomerPaidQuery, PayoutRequest, payout_key
 from complaints.remedies import RemedyItem
-from complaints.settings import Settings
 from complaints.standing import CustomerStanding, StandingQuery
+from infra.settings import Settings
 from tests.fixtures_activities import scratch_postgres_schema
 
 

@@ -11,10 +11,10 @@ from typer.testing import CliRunner
 
 from activities.mailer import build_email
 from complaints.messages import MessageKind
-from complaints.settings import Settings
 from complaints.templates import render_message
+from infra.settings import Settings
 from starter.cli import app
-from starter.mailsink import _Handler
+from starter.dev.mailsink import _Handler
 
 if TYPE_CHECKING:
     from tests.fixtures_activities import MakeRequest

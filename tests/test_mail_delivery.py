@@ -13,12 +13,12 @@ from temporalio.testing import ActivityEnvironment
 
 from activities import ComplaintActivities
 from complaints.messages import MessageKind
-from starter.mailsink import MailSink, free_port, read_mail
+from starter.dev.mailsink import MailSink, free_port, read_mail
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from complaints.settings import Settings
+    from infra.settings import Settings
     from tests.fixtures_activities import MakeRequest
 
 

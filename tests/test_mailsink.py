@@ -11,7 +11,7 @@ from pathlib import Path
 
 import aiosmtplib
 
-from starter.mailsink import MailSink, free_port
+from starter.dev.mailsink import MailSink, free_port
 from tests.support import PATIENCE
 
 NAME = re.compile(r"^\d{8}T\d{6}\.\d{6}-(?P<kind>[a-z0-9_-]+)-[0-9a-f]{8}\.eml$")
@@ -55,7 +55,7 @@ async def test_names_sort_chronologically_and_default_to_mail(fresh_sink: MailSi
 def test_main_runs_until_sigterm(tmp_path: Path) -> None:
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "starter.mailsink", "--dir", str(tmp_path / "mail"), "--port", str(port)],
+        [sys.executable, "-m", "starter.dev.mailsink", "--dir", str(tmp_path / "mail"), "--port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -22,10 +22,10 @@ from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 
 from activities import ComplaintActivities
 from complaints.case import Stage
-from complaints.logging import configure_logging
-from complaints.settings import Settings
+from infra.logging import configure_logging
+from infra.settings import Settings
 from starter.client import NoAnswer, QueryFailed, query_status, start_complaints
-from starter.mailsink import MailSink, free_port
+from starter.dev.mailsink import MailSink, free_port
 from tests.support import log_tail, make_complaint, start_worker_process, stop_worker_process, wait_until
 
 EXPECTED_METRICS = (

@@ -15,7 +15,7 @@ from activities import ComplaintActivities
 from complaints.actions import OfferAnswer, OfferResponse, PayoutAction, PayoutResolution
 from complaints.case import Stage
 from complaints.payout import payout_key
-from starter.mailsink import MailSink
+from starter.dev.mailsink import MailSink
 from tests.conftest import settings_for
 from tests.fake_finance_api import FakeFinanceApi
 from tests.support import Handle, mail_arrives, reach, start_case, status, to_offer, wait_until

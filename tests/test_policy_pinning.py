@@ -12,7 +12,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from complaints.actions import Withdrawal
 from complaints.case import Stage
-from starter.mailsink import MailSink
+from starter.dev.mailsink import MailSink
 from tests.conftest import settings_for
 from tests.support import FINDINGS, reach, start_case
 from worker import running_worker

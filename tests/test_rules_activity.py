@@ -9,7 +9,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities import ComplaintActivities
-from complaints.settings import Settings
+from infra.settings import Settings
 
 
 async def load(tmp_path: Path, text: str | None) -> None:

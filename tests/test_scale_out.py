@@ -38,10 +38,9 @@ from temporalio.testing import WorkflowEnvironment
 from complaints.actions import Feedback, Findings, OfferAnswer, OfferResponse
 from complaints.case import CaseOutcome
 from complaints.intake import ComplaintInput
-from complaints.search_attributes import ALL as ALL_SEARCH_ATTRIBUTES
 from starter.client import NoAnswer, Refused, send_action, start_complaints
 from starter.dev import SQLITE_WAL_FLAGS
-from starter.mailsink import KIND_HEADER, MailSink, free_port, read_mail, stored_mail_files
+from starter.dev.mailsink import KIND_HEADER, MailSink, free_port, read_mail, stored_mail_files
 from tests.conftest import BIN
 from tests.fixtures_activities import scratch_postgres_schema, search_path_url
 from tests.support import (
@@ -52,6 +51,7 @@ from tests.support import (
     wait_until,
     write_rules_file,
 )
+from workflows.search_attributes import ALL as ALL_SEARCH_ATTRIBUTES
 
 pytestmark = pytest.mark.devserver
 

@@ -18,8 +18,8 @@ from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSe
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from complaints.search_attributes import ALL
 from tests.support import run_cli
+from workflows.search_attributes import ALL
 
 pytestmark = pytest.mark.devserver
 

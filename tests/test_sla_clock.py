@@ -251,7 +251,6 @@ def test_after_a_raise_past_the_deadline_the_breach_comes_before_stale_warnings(
     retarget(running, Target(duration=2 * H))
     event = next_due_event([running], CALENDARS, WARN, at(2, 15))
     assert event == DueEvent(at=at(2, 12), clock_kind=ClockKind.INVESTIGATION, fraction=None)
-    assert event.is_breach
 
 
 def test_an_unknown_calendar_and_a_mismatched_event_are_refused() -> None:

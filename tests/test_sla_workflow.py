@@ -27,9 +27,9 @@ from complaints.actions import (
 from complaints.case import CaseStatus, Stage
 from complaints.intake import Priority
 from complaints.rules import load_rules
-from complaints.settings import Settings
 from complaints.sla import ClockKind, ClockReport
-from starter.mailsink import read_mail, stored_mail_files
+from infra.settings import Settings
+from starter.dev.mailsink import read_mail, stored_mail_files
 from tests.support import (
     FINDINGS,
     Handle,

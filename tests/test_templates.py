@@ -16,12 +16,11 @@ from complaints.templates import (
     STAFF_KINDS,
     TEMPLATE_DIR,
     environment,
-    format_money,
-    format_when,
     render_message,
     render_template,
     template_name,
 )
+from complaints.wording import format_money, format_when
 
 if TYPE_CHECKING:
     from tests.fixtures_activities import MakeRequest

@@ -31,7 +31,7 @@ from complaints.actions import (
 )
 from complaints.case import Stage
 from complaints.payout import payout_key
-from complaints.settings import Settings
+from infra.settings import Settings
 from tests.support import (
     FINDINGS,
     fired_timers,

@@ -1,34 +1,17 @@
-"""Custom search attributes (DESIGN.md): the Web UI filters and the admin queue read these."""
+"""Registering the custom search attributes on a namespace, and naming them for deployment files.
+
+The keys themselves are the workflow's (`workflows.search_attributes`): this is only what a
+cluster needs before a workflow can upsert them.
+"""
 
 from __future__ import annotations
 
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
 from temporalio.client import Client
-from temporalio.common import SearchAttributeKey
 from temporalio.service import RPCError, RPCStatusCode
 
-COMPLAINT_STAGE = SearchAttributeKey.for_keyword("ComplaintStage")
-COMPLAINT_PRIORITY = SearchAttributeKey.for_keyword("ComplaintPriority")
-COMPLAINT_CATEGORY = SearchAttributeKey.for_keyword("ComplaintCategory")
-CUSTOMER_ID = SearchAttributeKey.for_keyword("CustomerId")
-ASSIGNED_TO = SearchAttributeKey.for_keyword("AssignedTo")
-AWAITING_APPROVAL_LEVEL = SearchAttributeKey.for_keyword("AwaitingApprovalLevel")
-COMPENSATION_AMOUNT = SearchAttributeKey.for_float("CompensationAmount")
-SLA_BREACHED = SearchAttributeKey.for_bool("SlaBreached")
-NEXT_DEADLINE = SearchAttributeKey.for_datetime("NextDeadline")
-
-ALL = (
-    COMPLAINT_STAGE,
-    COMPLAINT_PRIORITY,
-    COMPLAINT_CATEGORY,
-    CUSTOMER_ID,
-    ASSIGNED_TO,
-    AWAITING_APPROVAL_LEVEL,
-    COMPENSATION_AMOUNT,
-    SLA_BREACHED,
-    NEXT_DEADLINE,
-)
+from workflows.search_attributes import ALL
 
 _CLI_TYPE = {"KEYWORD": "Keyword", "DOUBLE": "Double", "BOOL": "Bool", "DATETIME": "Datetime"}
 

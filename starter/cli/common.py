@@ -1,27 +1,36 @@
-"""What every `complaints` command shares: exit codes, connecting, failure translation.
+"""What every `complaints` command shares: exit codes, failure translation, the console, argument types.
 
-Kept apart from `cli.py` so `admin.py` can use it without an import cycle.
+Kept apart from `app.py` so the admin and mail commands can use it without an import cycle.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from collections.abc import Awaitable, Callable, Mapping
 from enum import IntEnum
-from typing import Any, NoReturn, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from pydantic import BaseModel, ValidationError
+from rich.console import Console
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from complaints.connection import connect
 from complaints.intake import InvalidInput
-from starter.client import ComplaintError, Refused, UnknownComplaint
+from starter.client import ComplaintError, Refused, UnknownComplaint, Unreachable, connect_or_explain, temporal_address
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
+
+# Piped output (logs, scripts) gets room for its tables instead of rich's 80-column default.
+console = Console(width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else 160)
+
+ComplaintRef = Annotated[str, typer.Argument(help="Complaint id: C-1001 or complaint-C-1001.", show_default=False)]
+Staff = Annotated[str, typer.Option("--by", help="Staff id of whoever does this.", show_default=False)]
+OptionalStaff = Annotated[str | None, typer.Option("--by", help="Staff id recording it.", show_default=False)]
+AsJson = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
 
 class ExitCode(IntEnum):
@@ -44,14 +53,6 @@ EXIT_CODES_HELP = """Exit codes (errors on stderr, results on stdout):
   5  any other failure, e.g. no worker answered in time"""
 
 
-class Unreachable(Exception):
-    """Temporal could not be reached at `address`."""
-
-    def __init__(self, address: str, detail: str) -> None:
-        super().__init__(f"cannot reach Temporal at {address}: {detail}")
-        self.address = address
-
-
 def error(message: str) -> None:
     """Errors go to stderr, unwrapped and unstyled, so scripts can read them verbatim."""
     print(message, file=sys.stderr, flush=True)
@@ -60,28 +61,6 @@ def error(message: str) -> None:
 def fail(code: ExitCode, message: str) -> NoReturn:
     error(message)
     raise typer.Exit(int(code))
-
-
-def temporal_address() -> str:
-    """The address `connect()` will use, for error messages (envconfig, default localhost:7233)."""
-    try:
-        from temporalio.envconfig import ClientConfig
-
-        config = ClientConfig.load_client_connect_config()
-        return f"{config.get('target_host') or 'localhost:7233'} (namespace {config.get('namespace') or 'default'})"
-    except Exception:  # a broken profile file surfaces again, with detail, in connect()
-        return "localhost:7233"
-
-
-async def connect_or_explain() -> Client:
-    try:
-        return await connect()
-    except RuntimeError as exc:
-        raise Unreachable(temporal_address(), _first_line(str(exc))) from exc
-
-
-def _first_line(text: str) -> str:
-    return text.strip().splitlines()[0] if text.strip() else text
 
 
 def run(work: Callable[[Client], Awaitable[T]]) -> T:

@@ -7,8 +7,6 @@ in production the mail goes to a real SMTP server (or Mailpit in docker-compose)
 from __future__ import annotations
 
 import json
-import os
-import sys
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
@@ -16,16 +14,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from complaints.intake import workflow_id_for
-from complaints.settings import Settings
-from starter._cli_common import ExitCode, fail
-from starter.mailsink import read_mail, stored_mail_files
+from infra.settings import Settings
+from starter.cli.common import ExitCode, console, fail
+from starter.dev.mailsink import read_mail, stored_mail_files
 
 mail = typer.Typer(help="The mail the local sink received (.data/mail/), readably.", no_args_is_help=True)
-console = Console(width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else 160)
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """`complaints`: open complaints, act on them, run a worker or the whole system locally.
 
     complaints start FILE|-          one complaint (JSON object) or many (JSON array)
-    complaints admin show C-1001     and: timeline, list, findings, approve, reject, amend,
-                                     offer-response, reopen, feedback, reassign, note, withdraw
+    complaints admin show C-1001     and: timeline, due, list, pending, findings, approve, reject,
+                                     amend, offer-response, payout, reopen, feedback, reassign, note,
+                                     withdraw, ask, message, contact, priority
     complaints worker                run a worker
     complaints api                   the HTTP intake API (uvicorn; keys in COMPLAINTS_API_KEYS)
     complaints setup-search-attributes   register the search attributes on a real cluster
@@ -37,14 +38,14 @@ from pydantic_settings import SettingsError
 from temporalio.client import Client
 
 from complaints.intake import InvalidInput, parse_complaints
-from complaints.logging import configure_logging
-from complaints.search_attributes import ALL as ALL_SEARCH_ATTRIBUTES
-from complaints.search_attributes import SearchAttributeConflict, cli_types, register_search_attributes
-from complaints.settings import Settings
-from starter._cli_common import EXIT_CODES_HELP, ExitCode, error, fail, run
-from starter.admin import admin
-from starter.client import StartResult, start_complaints, ui_link
-from starter.mail import mail
+from infra.logging import configure_logging
+from infra.search_attributes import SearchAttributeConflict, cli_types, register_search_attributes
+from infra.settings import Settings
+from starter.cli.admin import admin
+from starter.cli.common import EXIT_CODES_HELP, ExitCode, error, fail, run
+from starter.cli.mail import mail
+from starter.client import StartResult, first_line, start_complaints, ui_link
+from workflows.search_attributes import ALL as ALL_SEARCH_ATTRIBUTES
 
 app = typer.Typer(
     help=f"Complaintflow: every customer complaint as one durable Temporal workflow.\n\n{EXIT_CODES_HELP}",
@@ -153,13 +154,12 @@ def api(
     ] = False,
 ) -> None:
     """Serve the HTTP intake API (keys: COMPLAINTS_API_KEYS; docs at /docs) until Ctrl-C / SIGTERM."""
-    from starter.http_api import create_app, serve
-    from starter.http_guards import ApiConfigError, ApiKeys
+    from starter.api import ApiConfigError, ApiKeys, create_app, serve
 
     try:
         settings = Settings()
     except (SettingsError, ValidationError) as exc:  # e.g. COMPLAINTS_API_KEYS that is not a JSON object
-        fail(ExitCode.INVALID, f"cannot start the API: invalid settings: {_first_line(str(exc))}")
+        fail(ExitCode.INVALID, f"cannot start the API: invalid settings: {first_line(str(exc))}")
     configure_logging(settings.log_format, settings.log_level)
     if insecure_dev and not _is_loopback(host):
         fail(ExitCode.INVALID, f"--insecure-dev serves without keys, so only on a loopback address, not {host}")
@@ -173,10 +173,6 @@ def api(
 
     if not run(work):
         fail(ExitCode.FAILED, f"the API did not start on {host}:{port} (see the log above)")
-
-
-def _first_line(text: str) -> str:
-    return text.strip().splitlines()[0] if text.strip() else text
 
 
 def _is_loopback(host: str) -> bool:
@@ -196,7 +192,7 @@ def dev(
     ] = None,
 ) -> None:
     """Run everything locally: Temporal dev server, SMTP sink, worker; then submit the example."""
-    from starter.dev import run_dev
+    from starter.dev.supervisor import run_dev
 
     raise typer.Exit(run_dev(data_dir=data_dir, example=not no_example))
 
@@ -234,7 +230,3 @@ def main() -> None:
             with contextlib.suppress(Exception):
                 stream.flush()
         os._exit(code)
-
-
-if __name__ == "__main__":
-    main()

@@ -1,5 +1,8 @@
 """The approval queue behind `complaints admin pending`: which complaints wait for a
-decision, read from search attributes (one visibility query, no history scanning)."""
+decision, read from search attributes (one visibility query, no history scanning).
+
+Part of the client library, so any other front end (a staff web page) can list the same queue.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +14,10 @@ from pydantic import BaseModel
 from temporalio.client import WorkflowExecution
 
 from complaints.case import Stage
+from complaints.dates import as_utc
 from complaints.rules import CaseRules
-from complaints.search_attributes import (
+from starter.client.lookup import WORKFLOW_TYPE, complaint_id_of
+from workflows.search_attributes import (
     ASSIGNED_TO,
     AWAITING_APPROVAL_LEVEL,
     COMPENSATION_AMOUNT,
@@ -21,8 +26,6 @@ from complaints.search_attributes import (
     COMPLAINT_STAGE,
     NEXT_DEADLINE,
 )
-from starter._cli_common import ExitCode, fail
-from starter.client import WORKFLOW_TYPE, complaint_id_of
 
 
 def quote(value: str) -> str:
@@ -61,22 +64,23 @@ def pending_query(levels: Sequence[str] | None = None) -> str:
     return " AND ".join(clauses)
 
 
+class UnknownOption(ValueError):
+    """`--level` or `--mine` names a role or staff member the rules do not have; the message says which."""
+
+
 def pending_levels(rules: CaseRules, *, mine: str | None, level: str | None) -> list[str] | None:
-    """The approval levels to list (None: all), or exit 2 naming the option that is wrong."""
+    """The approval levels to list (None: all); `UnknownOption` naming the option that is wrong."""
     role_names = [role.name for role in sorted(rules.roles, key=lambda r: r.approval_limit)]
     levels: list[str] | None = None
     if level is not None:
         if level not in role_names:
-            fail(
-                ExitCode.INVALID,
-                f"invalid input: --level: unknown role {level!r}; the roles are: {', '.join(role_names)}",
-            )
+            raise UnknownOption(f"--level: unknown role {level!r}; the roles are: {', '.join(role_names)}")
         levels = [level]
     if mine is not None:
         member = rules.staff_member(mine)
         if member is None:
             known = ", ".join(m.id for m in rules.staff)
-            fail(ExitCode.INVALID, f"invalid input: --mine: unknown staff id {mine!r}; the staff are: {known}")
+            raise UnknownOption(f"--mine: unknown staff id {mine!r}; the staff are: {known}")
         limit = rules.approval_limit(member.id)  # as the workflow checks it (CaseRules.approval_limit)
         allowed = [role.name for role in rules.roles if role.approval_limit <= limit]
         levels = [name for name in role_names if name in allowed and (levels is None or name in levels)]
@@ -95,17 +99,12 @@ def humanise_age(age: timedelta) -> str:
     return f"{minutes}m"
 
 
-def _utc(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def pending_row(execution: WorkflowExecution, now: datetime) -> PendingApproval:
     attributes = execution.typed_search_attributes
     amount = attributes.get(COMPENSATION_AMOUNT)
-    received = _utc(execution.start_time)
-    due = _utc(attributes.get(NEXT_DEADLINE))
+    received = as_utc(execution.start_time) if execution.start_time else None
+    deadline = attributes.get(NEXT_DEADLINE)
+    due = as_utc(deadline) if deadline else None
     return PendingApproval(
         complaint_id=complaint_id_of(execution.id),
         workflow_id=execution.id,

@@ -1,10 +1,11 @@
-"""The HTTP intake API: how other systems (CRM, web forms, the call centre) open complaints and
-pass on what customers send, without speaking Temporal.
+"""The HTTP intake API: how other systems (CRM, web forms, the call centre) open complaints, pass
+on what customers send and flag a case as more urgent, without speaking Temporal.
 
 Every route goes through `starter.client` with the same models as `complaints start` and
 `complaints admin`, so the CLI, the library and the API validate the same way, start the same
 idempotent way and refuse with the workflow's own reason. One Temporal client serves the app
-for its whole life. Run it with `complaints api`.
+for its whole life. Run it with `complaints api`. In front of the routes: `guards` (keys, body
+size); behind them: `errors` (one status code per failure).
 """
 
 from __future__ import annotations
@@ -24,22 +25,23 @@ from pydantic import BaseModel, Field
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from complaints.actions import CustomerMessage, Feedback, OfferResponse
+from complaints.actions import CustomerMessage, Feedback, OfferResponse, PriorityRaise
 from complaints.case import CaseStatus, Stage
 from complaints.intake import ComplaintInput, workflow_id_for
-from complaints.search_attributes import COMPLAINT_STAGE
-from complaints.settings import Settings
-from starter._cli_common import connect_or_explain
+from infra.settings import Settings
+from starter.api.errors import ERROR_RESPONSES, Problem, add_error_handlers
+from starter.api.guards import API_KEY_HEADER, MISSING_KEY, ApiKeys, BodySizeLimit
 from starter.client import (
     complaint_id_of,
+    connect_or_explain,
     find_complaint,
+    first_line,
     query_status,
     send_action,
     start_complaint,
     ui_link,
 )
-from starter.http_errors import ERROR_RESPONSES, Problem, add_error_handlers
-from starter.http_guards import API_KEY_HEADER, MISSING_KEY, ApiKeys, BodySizeLimit
+from workflows.search_attributes import COMPLAINT_STAGE
 
 READY_TIMEOUT: Final = timedelta(seconds=3)
 
@@ -123,7 +125,7 @@ async def ready(client: Temporal, response: Response) -> dict[str, str]:
     except RPCError as exc:
         healthy, reason = False, f"{exc.status.name}: {exc.message}"
     except RuntimeError as exc:  # a client that has not connected yet reports a failed connect this way
-        healthy, reason = False, str(exc).splitlines()[0]
+        healthy, reason = False, first_line(str(exc))
     if not healthy:
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
         response.headers["Retry-After"] = "1"
@@ -208,6 +210,19 @@ async def feedback(complaint_id: str, answer: Feedback, caller: Caller, client: 
     return _receipt(complaint_id, await send_action(client, complaint_id, answer))
 
 
+@complaints.post("/{complaint_id}/priority", summary="Raise the priority")
+async def raise_priority(complaint_id: str, change: PriorityRaise, caller: Caller, client: Temporal) -> ActionReceipt:
+    """A higher priority (say, a vulnerable customer flagged in the CRM), as the `raise_priority` update:
+    every SLA clock takes the shorter targets from its own start.
+
+    `by` is the staff member who decided (a known staff id); the calling system is recorded with
+    the reason: `vulnerable customer (via crm)`. A priority that is not higher is refused (409).
+    """
+    change = change.model_copy(update={"reason": f"{change.reason} (via {caller})"})
+    log.info("priority raise", caller=caller, complaint_id=complaint_id, priority=change.priority.value, by=change.by)
+    return _receipt(complaint_id, await send_action(client, complaint_id, change))
+
+
 def _stage(value: str | None) -> Stage | None:
     try:
         return Stage(value) if value is not None else None
@@ -249,10 +264,11 @@ def create_app(
         title="Complaintflow intake API",
         version="1",
         description=(
-            "Open complaints and pass on what customers send. Every `/complaints` route needs the calling "
-            f"system's key in the `{API_KEY_HEADER}` header. Errors are JSON with a `detail`: 401 bad key, "
-            "404 unknown complaint, 409 refused by the workflow (its reason, verbatim), 413 body too large, "
-            "422 invalid input (each problem names its field), 503 Temporal or the worker did not answer."
+            "Open complaints, pass on what customers send, raise a case's priority. Every `/complaints` route "
+            f"needs the calling system's key in the `{API_KEY_HEADER}` header. Errors are JSON with a `detail`: "
+            "401 bad key, 404 unknown complaint, 409 refused by the workflow (its reason, verbatim), "
+            "413 body too large, 422 invalid input (each problem names its field), 503 Temporal or the worker "
+            "did not answer."
         ),
         lifespan=lifespan,
     )

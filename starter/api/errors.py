@@ -17,8 +17,8 @@ from pydantic import BaseModel, Field
 from temporalio.service import RPCError, RPCStatusCode
 
 from complaints.intake import describe_problems
+from starter.api.guards import API_KEY_HEADER, MISSING_KEY, ApiKeys
 from starter.client import ComplaintError, NoAnswer, QueryFailed, Refused, UnknownComplaint
-from starter.http_guards import API_KEY_HEADER, MISSING_KEY, ApiKeys
 
 log = structlog.get_logger("complaintflow.api")
 

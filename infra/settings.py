@@ -1,9 +1,9 @@
 """Application settings: environment variables (`COMPLAINTS_*`) and an optional `.env` file.
 
 The Temporal connection itself is not here: it comes from `temporalio.envconfig`
-(`TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE`, TOML profiles), see `complaints.connection`.
+(`TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE`, TOML profiles), see `infra.connection`.
 
-Every field carries a description: `python -m complaints.settings` prints the README's
+Every field carries a description: `python -m infra.settings` prints the README's
 "Settings reference" table from them, and a test keeps the README equal to it.
 """
 

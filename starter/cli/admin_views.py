@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -12,19 +12,14 @@ from rich.table import Table
 from rich.text import Text
 
 from complaints.case import CaseStatus
-
-
-def when(moment: datetime | None) -> str:
-    if moment is None:
-        return "—"
-    return moment.strftime("%a %d %b %Y %H:%M %Z").strip()
+from complaints.dates import as_utc, when
 
 
 def short(moment: datetime | None) -> str:
-    """Compact UTC time for table columns."""
+    """Compact UTC time for table columns (the full form is `complaints.dates.when`)."""
     if moment is None:
         return "—"
-    return (moment.astimezone(UTC) if moment.tzinfo else moment).strftime("%Y-%m-%d %H:%M")
+    return as_utc(moment).strftime("%Y-%m-%d %H:%M")
 
 
 def money(amount: Decimal | None, currency: str = "") -> str:

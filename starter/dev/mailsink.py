@@ -3,7 +3,7 @@
 The default mail server for development and tests, so nothing ever leaves the machine.
 File names sort chronologically (`ls`), and carry the message kind:
 
-    python -m starter.mailsink --dir .data/mail --port 1025
+    python -m starter.dev.mailsink --dir .data/mail --port 1025
 """
 
 from __future__ import annotations
@@ -142,7 +142,7 @@ def read_mail(path: Path) -> EmailMessage:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m starter.mailsink", description="Local SMTP sink: .eml files.")
+    parser = argparse.ArgumentParser(prog="python -m starter.dev.mailsink", description="Local SMTP sink: .eml files.")
     parser.add_argument("--dir", type=Path, default=Path(".data/mail"), help="where to write .eml files")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=1025, help="0 picks a free port")

@@ -1,6 +1,6 @@
 """What stands in front of the HTTP intake API's routes: the API keys and the body-size limit.
 
-Kept apart from `http_api.py` so the routes read as the API itself, and so these two checks,
+Kept apart from `app.py` so the routes read as the API itself, and so these two checks,
 which decide who may talk to Temporal and how much they may send, can be read on their own.
 """
 
