@@ -150,6 +150,12 @@ async def run_update(
             f"complaint {complaint_id}: no answer to {name!r} within {seconds:.0f}s; is a worker running?"
         ) from exc
     except RPCError as exc:
+        if exc.status == RPCStatusCode.FAILED_PRECONDITION:
+            # The server refuses updates while the case's last workflow task failed or timed out
+            # (a worker too busy to finish one in time); nothing was accepted, so a retry is safe.
+            raise NoAnswer(
+                f"complaint {complaint_id}: not ready for {update_name(update)!r} right now ({exc.message}); try again"
+            ) from exc
         if exc.status == RPCStatusCode.NOT_FOUND:
             # Closed (or gone) between describe and update.
             _, description = await find_complaint(client, complaint_id)
