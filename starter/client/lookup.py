@@ -5,14 +5,16 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, Final
 
+from temporalio import workflow
 from temporalio.client import Client, WorkflowExecutionDescription, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
 from complaints.intake import WORKFLOW_ID_PREFIX, workflow_id_for
 from starter.client.errors import UnknownComplaint
+from workflows import ComplaintWorkflow
 
-#: The workflow type, for visibility queries (`WorkflowType = 'ComplaintWorkflow'`).
-WORKFLOW_TYPE: Final = "ComplaintWorkflow"
+#: The workflow type, for visibility queries (`WorkflowType = 'ComplaintWorkflow'`): the workflow's own name.
+WORKFLOW_TYPE: Final[str] = workflow._Definition.must_from_class(ComplaintWorkflow).name or "ComplaintWorkflow"
 
 
 def complaint_id_of(reference: str) -> str:

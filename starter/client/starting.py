@@ -24,7 +24,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from complaints.case import ComplaintWorkflowInput, Stage
 from complaints.intake import ComplaintInput, workflow_id_for
-from starter.client.lookup import WORKFLOW_TYPE
+from workflows import ComplaintWorkflow
 from workflows.search_attributes import COMPLAINT_CATEGORY, COMPLAINT_PRIORITY, COMPLAINT_STAGE, CUSTOMER_ID
 
 MEMO_INPUT_SHA256: Final = "input_sha256"
@@ -106,7 +106,7 @@ async def start_complaint(
     digest = input_sha256(complaint)
     try:
         handle = await client.start_workflow(
-            WORKFLOW_TYPE,
+            ComplaintWorkflow.run,
             ComplaintWorkflowInput(complaint=complaint),
             id=workflow_id,
             task_queue=task_queue,
