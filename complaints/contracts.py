@@ -1,7 +1,7 @@
 """The activities the workflow calls, each declared once: name, argument and result types.
 
 The workflow calls `execute_activity(contract.name, arg, result_type=contract.result)` and
-the activities register under `contract.name`; `tests/test_contracts.py` checks that each
+the activities register under `contract.name`; `tests/workflows/test_activity_contracts.py` checks that each
 registered activity takes and returns exactly the declared types. No I/O module is imported
 here, so the workflow sandbox stays free of them.
 """

@@ -1,6 +1,6 @@
 """Serving the HTTP intake API in a test and talking to it as another system would.
 
-For `tests/test_http_api.py`: uvicorn on a free loopback port as a task on the test's loop,
+For `tests/starter/test_http_api.py`: uvicorn on a free loopback port as a task on the test's loop,
 complaints as JSON bodies, and waits that end the moment the case reaches the stage asked for.
 """
 

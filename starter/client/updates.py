@@ -2,7 +2,7 @@
 
 Updates and queries are named by the workflow's own typed definitions (`ComplaintWorkflow.approve`),
 never by strings, so a renamed or retyped handler breaks here at type-check time, and
-`tests/test_update_contracts.py` checks that every update has its action model and every model its update.
+`tests/starter/test_update_contracts.py` checks that every update has its action model and every model its update.
 Every failure is translated once, here, into the errors callers handle: the validator's
 reason verbatim (`Refused`), an unknown id, or no answer in time (no worker running).
 """

@@ -21,10 +21,10 @@ from complaints.failures import PAYOUT_REFUSED
 from complaints.payout import PayoutReceipt, PayoutRequest, payout_key
 from infra.settings import Settings
 from starter.dev.mailsink import MailSink, free_port
+from tests.activities.test_ledger import payout
 from tests.conftest import settings_for
 from tests.fake_finance_api import FakeFinanceApi
 from tests.support import crash_after_paying_worker, reach, start_case, to_offer
-from tests.test_ledger import payout
 from workflows import ComplaintWorkflow
 
 API_KEY = "fin-test-key"

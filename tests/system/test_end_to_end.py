@@ -32,7 +32,7 @@ from tests.support import PATIENCE, log_tail, run_cli, start_worker_process, wri
 
 pytestmark = pytest.mark.devserver
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = PROJECT_ROOT / "examples" / "complaint.json"
 
 # A reminder must come before its deadline (else it is due at once): reminders 5 min, the rest 10.

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from complaints.intake import Category
 from complaints.rules import CaseRules, load_rules
 
-CONFIG = Path(__file__).resolve().parents[1] / "config" / "complaints.toml"
+CONFIG = Path(__file__).resolve().parents[2] / "config" / "complaints.toml"
 RULES: CaseRules = load_rules(CONFIG)
 
 D = Decimal

@@ -4,7 +4,7 @@
 to the workflow that would break a running case fails here until it is guarded with
 `workflow.patched`. To save a new one after a deliberate change of behaviour:
 
-    COMPLAINTS_SAVE_HISTORY=tests/histories/<name>.json .venv/bin/python -m pytest tests/test_replay.py
+    COMPLAINTS_SAVE_HISTORY=tests/histories/<name>.json .venv/bin/python -m pytest tests/workflows/test_replay.py
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from complaints.intake import Priority
 from tests.support import FINDINGS, reach, skip, start_case, to_approval
 from workflows import ComplaintWorkflow
 
-HISTORIES = Path(__file__).parent / "histories"
+HISTORIES = Path(__file__).resolve().parents[1] / "histories"
 
 
 def read_history(path: Path) -> WorkflowHistory:

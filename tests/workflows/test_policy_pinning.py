@@ -18,7 +18,7 @@ from tests.support import FINDINGS, reach, start_case
 from worker import running_worker
 from workflows import ComplaintWorkflow
 
-CONFIG = Path(__file__).resolve().parent.parent / "config" / "complaints.toml"
+CONFIG = Path(__file__).resolve().parents[2] / "config" / "complaints.toml"
 TASK_QUEUE = "complaints-pinning"
 
 

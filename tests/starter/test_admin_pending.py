@@ -36,7 +36,7 @@ from worker import running_worker
 from workflows import ComplaintWorkflow
 from workflows.search_attributes import AWAITING_APPROVAL_LEVEL, COMPENSATION_AMOUNT
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TASK_QUEUE = f"admin-pending-{uuid.uuid4().hex[:8]}"
 
 TEAM_LEAD_FINDINGS = Findings(

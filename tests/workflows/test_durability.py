@@ -23,7 +23,7 @@ from tests.support import FINDINGS, crash_after_paying_worker, reach, start_case
 from worker import running_worker
 from workflows import ComplaintWorkflow
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 # After the offer, seconds instead of days: the case closes in real time on the dev server.

@@ -17,7 +17,7 @@ from complaints.rules import CaseRules, load_rules
 from complaints.standing import CustomerStanding
 from tests.policy_support import complaint, propose
 
-RULES: CaseRules = load_rules(Path(__file__).resolve().parents[1] / "config" / "complaints.toml")
+RULES: CaseRules = load_rules(Path(__file__).resolve().parents[2] / "config" / "complaints.toml")
 D = Decimal
 
 

@@ -33,7 +33,7 @@ from complaints.sla import (
     stop_clock,
 )
 
-CONFIG = Path(__file__).resolve().parents[1] / "config" / "complaints.toml"
+CONFIG = Path(__file__).resolve().parents[2] / "config" / "complaints.toml"
 RULES = load_rules(CONFIG)
 UK = BusinessCalendar(
     name="uk",

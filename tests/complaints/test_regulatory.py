@@ -14,7 +14,7 @@ from complaints.regulatory import RegulatoryAction, RegulatoryDeadline, Regulato
 from complaints.rules import load_rules
 from complaints.sla import SlaConfig
 
-CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
+CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
 SLA = load_rules(CONFIG_DIR / "complaints.toml").sla
 UK = SLA.calendar("uk")
 FCA = SLA.profile("uk-fca-disp")

@@ -56,7 +56,7 @@ from workflows.search_attributes import (
 
 pytestmark = pytest.mark.devserver
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TASK_QUEUE = f"cli-devserver-{uuid.uuid4().hex[:8]}"
 NOT_YET_APPROVABLE = "cannot approve: the complaint is Investigating, not AwaitingApproval"
 OVER_ALEX_LIMIT = "cannot approve: 114.90 GBP is over the approval limit of Alex Morgan (agent, up to 100.00 GBP)"

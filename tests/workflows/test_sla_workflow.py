@@ -43,7 +43,7 @@ from tests.support import (
 )
 from workflows import ComplaintWorkflow
 
-RULES = load_rules(Path(__file__).resolve().parent.parent / "config" / "complaints.toml")
+RULES = load_rules(Path(__file__).resolve().parents[2] / "config" / "complaints.toml")
 UK = RULES.sla.calendar("uk")
 ONE_SECOND = timedelta(seconds=1)
 RealTime = Callable[[], timedelta]

@@ -31,7 +31,7 @@ from complaints.remedies import Proposal, RemedyItem, RemedyKind
 from complaints.rules import CaseRules, load_rules
 from tests.policy_support import propose
 
-CONFIGURED: CaseRules = load_rules(Path(__file__).resolve().parents[1] / "config" / "complaints.toml")
+CONFIGURED: CaseRules = load_rules(Path(__file__).resolve().parents[2] / "config" / "complaints.toml")
 # The level boundaries above the per-complaint cap are still policy: test them uncapped.
 RULES: CaseRules = CONFIGURED.model_copy(
     update={"compensation": CONFIGURED.compensation.model_copy(update={"cap_per_complaint": None})}

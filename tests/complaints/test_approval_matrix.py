@@ -11,9 +11,9 @@ from complaints import guards
 from complaints.actions import Amendment, Approval, DecisionKind, Rejection, StaffDecision
 from complaints.case import Stage
 from complaints.rules import CaseRules, StaffMember, load_rules
-from tests.test_guards import APPROVING, case
+from tests.complaints.test_guards import APPROVING, case
 
-CONFIGURED: CaseRules = load_rules(Path(__file__).resolve().parents[1] / "config" / "complaints.toml")
+CONFIGURED: CaseRules = load_rules(Path(__file__).resolve().parents[2] / "config" / "complaints.toml")
 
 
 def with_staff(rules: CaseRules, staff_id: str, **changes: object) -> CaseRules:

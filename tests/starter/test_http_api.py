@@ -32,7 +32,7 @@ from starter.dev.mailsink import MailSink, free_port
 from tests.conftest import settings_for
 from tests.http_support import assert_never_started, body, serving, wait_for_stage
 from tests.support import FINDINGS, PROJECT_ROOT, clean_environment, write_rules_file
-from tests.test_end_to_end import FAST_TIMINGS
+from tests.system.test_end_to_end import FAST_TIMINGS
 from worker import running_worker
 
 pytestmark = pytest.mark.devserver

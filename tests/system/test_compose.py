@@ -20,7 +20,7 @@ import yaml
 from infra.settings import env_names, reference_table
 from tests.compose_checks import all_problems, dockerfile_problems
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 README = ROOT / "README.md"
@@ -224,7 +224,7 @@ def test_the_readme_settings_reference_is_generated_from_settings() -> None:
 def test_the_readme_describes_the_production_stack() -> None:
     readme = README.read_text(encoding="utf-8")
     section = readme.split("## Production stack (docker-compose)", 1)[1].split("\n## ", 1)[0]
-    for fact in ("8080", "8025", "8000", "docker compose up --scale worker=4", "tests/test_compose.py"):
+    for fact in ("8080", "8025", "8000", "docker compose up --scale worker=4", "tests/system/test_compose.py"):
         assert fact in section
     for service in load_compose()["services"]:
         assert f"`{service}`" in section, f"the README does not describe the {service} service"

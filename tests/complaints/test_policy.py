@@ -20,7 +20,7 @@ from tests.policy_support import propose
 FIRST_POLICY = CompensationTable(
     version="v1", cap_per_complaint=Decimal("5000"), cap_per_customer_12_months=Decimal("7500")
 )
-CONFIGURED: CaseRules = load_rules(Path(__file__).resolve().parents[1] / "config" / "complaints.toml").model_copy(
+CONFIGURED: CaseRules = load_rules(Path(__file__).resolve().parents[2] / "config" / "complaints.toml").model_copy(
     update={"compensation": FIRST_POLICY}
 )
 # The level boundaries above the per-complaint cap are still policy: test them uncapped.

@@ -19,7 +19,7 @@ import pytest
 
 from tests.support import PATIENCE
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = PROJECT_ROOT / "examples" / "complaint.json"
 
 EXIT_REFUSED, EXIT_INVALID, EXIT_UNKNOWN, EXIT_UNREACHABLE = 1, 2, 3, 4
