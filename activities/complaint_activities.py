@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.config import ActivityConfig
 from activities.db import create_tables, make_engine
 from activities.ledger import PayoutLedger
 from activities.mailer import DeliveryError, build_email, deliver
@@ -31,13 +32,12 @@ from complaints.payout import CustomerPaid, CustomerPaidQuery, PayoutReceipt, Pa
 from complaints.rules import CaseRules, load_rules
 from complaints.standing import CustomerStanding, StandingQuery
 from complaints.templates import render_message
-from infra.settings import Settings
 
 
 class ComplaintActivities:
     """Holds the engine and settings; the bound methods are what the worker registers."""
 
-    def __init__(self, settings: Settings, *, schema: str | None = None) -> None:
+    def __init__(self, settings: ActivityConfig, *, schema: str | None = None) -> None:
         self.settings = settings
         self.engine: AsyncEngine = make_engine(settings.effective_database_url, schema=schema)
         self.outbox = Outbox(self.engine)

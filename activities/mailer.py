@@ -11,10 +11,10 @@ from email.utils import formataddr, formatdate
 
 import aiosmtplib
 
+from activities.config import ActivityConfig
 from activities.outbox import message_id_for
 from complaints.messages import MessageRequest
 from complaints.templates import RenderedMessage
-from infra.settings import Settings
 
 
 class DeliveryError(Exception):
@@ -25,7 +25,7 @@ class DeliveryError(Exception):
         self.permanent = permanent
 
 
-def build_email(settings: Settings, request: MessageRequest, rendered: RenderedMessage) -> EmailMessage:
+def build_email(settings: ActivityConfig, request: MessageRequest, rendered: RenderedMessage) -> EmailMessage:
     message = EmailMessage()
     message["From"] = settings.mail_from
     relay = request.relay_to
@@ -74,7 +74,7 @@ def _classify(error: Exception) -> DeliveryError:
     return DeliveryError(f"{type(error).__name__}: {error}", permanent=False)
 
 
-async def deliver(settings: Settings, message: EmailMessage) -> None:
+async def deliver(settings: ActivityConfig, message: EmailMessage) -> None:
     """Send one message; raises DeliveryError (temporary or permanent) on failure."""
     try:
         await aiosmtplib.send(

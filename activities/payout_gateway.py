@@ -10,10 +10,10 @@ from __future__ import annotations
 import logging
 from typing import Protocol
 
+from activities.config import ActivityConfig
 from activities.finance_api import FinanceApiGateway
 from activities.ledger import PayoutLedger
 from complaints.payout import PayoutReceipt, PayoutRequest
-from infra.settings import Settings
 
 
 class PayoutGateway(Protocol):
@@ -40,7 +40,7 @@ class LedgerGateway:
 
 
 def make_gateway(
-    settings: Settings, ledger: PayoutLedger, logger: logging.LoggerAdapter[logging.Logger] | logging.Logger
+    settings: ActivityConfig, ledger: PayoutLedger, logger: logging.LoggerAdapter[logging.Logger] | logging.Logger
 ) -> PayoutGateway:
     """The configured gateway; a half-configured finance API fails here, at worker start,
     rather than on the first payout of some customer's case."""

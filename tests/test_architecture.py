@@ -143,6 +143,29 @@ def test_every_package_is_installed() -> None:
     assert listed == found
 
 
+def infra_users(package: Path) -> list[str]:
+    """Modules of `package` that import the infrastructure package."""
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        modules = [module for node in ast.walk(tree) for module in _imports(node)]
+        if any(module == "infra" or module.startswith("infra.") for module in modules):
+            found.append(str(path.relative_to(package)))
+    return found
+
+
+@pytest.mark.parametrize("package", ["complaints", "workflows", "activities"])
+def test_only_the_worker_and_the_starter_use_infra(package: str) -> None:
+    """Connection, settings, logging and registration are the processes' business, not the case's."""
+    assert infra_users(PROJECT_ROOT / package) == []
+
+
+def test_infra_users_sees_an_import(tmp_path: Path) -> None:
+    (tmp_path / "ok.py").write_text("from complaints.case import Stage\n")
+    (tmp_path / "uses.py").write_text("from infra.settings import Settings\n")
+    assert infra_users(tmp_path) == ["uses.py"]
+
+
 # -- the shape of the code: no module past 400 lines, workflows by composition -------------------
 
 LIMIT = 400

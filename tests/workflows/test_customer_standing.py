@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
@@ -69,19 +70,25 @@ def earlier_payout(customer_id: str, amount: str, category: Category | None = No
     )
 
 
+@pytest.fixture
+def own_queue() -> str:
+    """The task queue of this test's own worker."""
+    return f"{OWN_QUEUE}-{uuid.uuid4().hex[:6]}"
+
+
 @pytest_asyncio.fixture
 async def own_ledger(
-    dev_env: WorkflowEnvironment, tmp_path: Path, session_mail_sink: MailSink
+    dev_env: WorkflowEnvironment, tmp_path: Path, session_mail_sink: MailSink, own_queue: str
 ) -> AsyncIterator[ComplaintActivities]:
     """A worker with a ledger of its own, on the real dev server (nothing here needs time to
     pass): what one test spends from a budget or pays a customer must not reach another's cases."""
-    settings = settings_for(tmp_path, session_mail_sink, task_queue=f"{OWN_QUEUE}-{uuid.uuid4().hex[:6]}")
+    settings = settings_for(tmp_path, session_mail_sink, task_queue=own_queue)
     async with running_worker(dev_env.client, settings) as own:
         yield own
 
 
 async def test_earlier_payouts_to_the_customer_cut_the_new_proposal(
-    dev_env: WorkflowEnvironment, own_ledger: ComplaintActivities
+    dev_env: WorkflowEnvironment, own_ledger: ComplaintActivities, own_queue: str
 ) -> None:
     now, activities = datetime.now(UTC), own_ledger
     customer_id = f"cust-{uuid.uuid4().hex[:8]}"
@@ -89,7 +96,7 @@ async def test_earlier_payouts_to_the_customer_cut_the_new_proposal(
     long_ago = now - timedelta(days=600)  # outside the rolling year: must not count
     await activities.ledger.record(earlier_payout(customer_id, "5000"), paid_at=long_ago)
 
-    handle = await start_case(dev_env.client, own_ledger.settings.task_queue, customer=customer(customer_id))
+    handle = await start_case(dev_env.client, own_queue, customer=customer(customer_id))
     await reach(handle, Stage.INVESTIGATING)
     await handle.execute_update(ComplaintWorkflow.submit_findings, FINDINGS)  # 114.90 uncapped
     offer = await reach(handle, Stage.AWAITING_CUSTOMER)  # 50.00 left: auto-approved
@@ -102,7 +109,7 @@ async def test_earlier_payouts_to_the_customer_cut_the_new_proposal(
 
 
 async def test_earlier_complaints_in_the_last_year_add_goodwill(
-    dev_env: WorkflowEnvironment, own_ledger: ComplaintActivities
+    dev_env: WorkflowEnvironment, own_ledger: ComplaintActivities, own_queue: str
 ) -> None:
     now, activities = datetime.now(UTC), own_ledger
     customer_id = f"cust-{uuid.uuid4().hex[:8]}"
@@ -110,7 +117,7 @@ async def test_earlier_complaints_in_the_last_year_add_goodwill(
     await activities.outcomes.record(earlier_outcome(customer_id, now - timedelta(days=20), outcome="withdrawn"))
     await activities.outcomes.record(earlier_outcome(customer_id, now - timedelta(days=400)))  # over a year ago
 
-    handle = await start_case(dev_env.client, own_ledger.settings.task_queue, customer=customer(customer_id))
+    handle = await start_case(dev_env.client, own_queue, customer=customer(customer_id))
     await reach(handle, Stage.INVESTIGATING)
     await handle.execute_update(ComplaintWorkflow.submit_findings, FINDINGS)
     waiting = await reach(handle, Stage.AWAITING_APPROVAL)
@@ -124,7 +131,7 @@ async def test_earlier_complaints_in_the_last_year_add_goodwill(
 
 
 async def test_what_the_category_spent_this_month_cuts_the_proposal_to_the_budget_left(
-    dev_env: WorkflowEnvironment, own_ledger: ComplaintActivities
+    dev_env: WorkflowEnvironment, own_ledger: ComplaintActivities, own_queue: str
 ) -> None:
     now = datetime.now(UTC)
     month_began = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
@@ -135,7 +142,7 @@ async def test_what_the_category_spent_this_month_cuts_the_proposal_to_the_budge
     await ledger.record(earlier_payout("another", "5000", Category.BILLING), paid_at=month_began - timedelta(seconds=1))
     await ledger.record(earlier_payout("another", "5000"), paid_at=now)  # written before the category column
 
-    handle = await start_case(dev_env.client, own_ledger.settings.task_queue)  # billing, 114.90 uncut
+    handle = await start_case(dev_env.client, own_queue)  # billing, 114.90 uncut
     await reach(handle, Stage.INVESTIGATING)
     await handle.execute_update(ComplaintWorkflow.submit_findings, FINDINGS)
     waiting = await reach(handle, Stage.AWAITING_APPROVAL)
