@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from sqlalchemy.exc import OperationalError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities import ComplaintActivities
+from activities import ComplaintActivities, complaint_activities
 from complaints.messages import MessageKind
 from starter.dev.mailsink import MailSink, free_port, read_mail
 
@@ -140,3 +141,56 @@ async def test_unrenderable_message_is_not_retried(
         await ActivityEnvironment().run(sqlite_activities.send_message, request)
     assert failure.value.non_retryable and failure.value.type == "TemplateError"
     assert fresh_sink.messages() == []
+
+
+def failing_mark(activities: ComplaintActivities, failures: int, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Make the outbox's sent mark fail `failures` times (as a locked database does); the calls."""
+    calls: list[str] = []
+    mark_sent = activities.outbox.mark_sent
+
+    async def flaky(key: str) -> None:
+        calls.append(key)
+        if len(calls) <= failures:
+            raise OperationalError("UPDATE outbox", {}, Exception("database is locked"))
+        await mark_sent(key)
+
+    monkeypatch.setattr(activities.outbox, "mark_sent", flaky)
+    return calls
+
+
+async def test_a_failed_sent_mark_after_delivery_is_retried_and_never_sends_again(
+    sqlite_activities: ComplaintActivities,
+    fresh_sink: MailSink,
+    make_message: MakeRequest,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(complaint_activities, "MARK_SENT_PAUSES", (0.0, 0.0, 0.0))
+    calls = failing_mark(sqlite_activities, 2, monkeypatch)
+    request = make_message(MessageKind.OFFER)
+    env = ActivityEnvironment()
+
+    first = await env.run(sqlite_activities.send_message, request)  # 250, then the mark fails twice
+    again = await env.run(sqlite_activities.send_message, request)  # as Temporal would retry
+
+    assert len(calls) == 3 and not first.already_sent and again.already_sent
+    [path] = fresh_sink.messages()
+    assert read_mail(path)["Message-ID"] == first.message_id == again.message_id
+    entry = await sqlite_activities.outbox.get(request.idempotency_key)
+    assert entry is not None and entry.status == "sent"
+
+
+async def test_a_sent_mark_that_cannot_be_written_does_not_fail_the_delivered_message(
+    sqlite_activities: ComplaintActivities,
+    fresh_sink: MailSink,
+    make_message: MakeRequest,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(complaint_activities, "MARK_SENT_PAUSES", (0.0, 0.0))
+    calls = failing_mark(sqlite_activities, 100, monkeypatch)
+    request = make_message(MessageKind.OFFER)
+
+    receipt = await ActivityEnvironment().run(sqlite_activities.send_message, request)
+
+    assert len(calls) == 3 and not receipt.already_sent  # tried three times, and the activity succeeded
+    [path] = fresh_sink.messages()
+    assert read_mail(path)["Message-ID"] == receipt.message_id
