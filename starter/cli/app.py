@@ -29,6 +29,7 @@ import json
 import os
 import sys
 import traceback
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -44,7 +45,7 @@ from infra.settings import Settings
 from starter.cli.admin import admin
 from starter.cli.common import EXIT_CODES_HELP, ExitCode, error, fail, run
 from starter.cli.mail import mail
-from starter.client import StartResult, first_line, start_complaints, ui_link
+from starter.client import IntakeChecks, RulesUnavailable, StartResult, first_line, start_complaints, ui_link
 from workflows.search_attributes import ALL as ALL_SEARCH_ATTRIBUTES
 
 app = typer.Typer(
@@ -72,14 +73,19 @@ def start(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output: a JSON list.")] = False,
 ) -> None:
     """Open complaints; starting the same complaint id again finds the existing one."""
+    settings = Settings()
     try:
         complaints = parse_complaints(_read_input(source))
+        # Against the rules the worker loads and one `now`, before connecting: refused, nothing is sent.
+        checks = IntakeChecks.from_settings(settings, now=datetime.now(UTC))
+        checks.admit(complaints)
     except InvalidInput as exc:
         fail(ExitCode.INVALID, "\n".join(f"invalid input: {line}" for line in str(exc).splitlines()))
-    settings = Settings()
+    except RulesUnavailable as exc:
+        fail(ExitCode.FAILED, f"error: {exc}")
 
     async def work(client: Client) -> tuple[str, list[StartResult]]:
-        return client.namespace, await start_complaints(client, complaints, settings.task_queue)
+        return client.namespace, await start_complaints(client, complaints, settings.task_queue, checks=checks)
 
     namespace, results = run(work)
     if as_json:
