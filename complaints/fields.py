@@ -100,6 +100,9 @@ def plain_decimal(value: Any) -> Any:
         raise PydanticCustomError("decimal_exponent", "Input should be a plain decimal, without an exponent")
     if not _PLAIN_DECIMAL.fullmatch(text):
         raise PydanticCustomError("decimal_parsing", "Input should be a valid decimal")
+    whole, _, places = text.partition(".")
+    if len(places) > 2 and not places[2:].strip("0"):
+        text = f"{whole}.{places[:2]}"  # "89.900" is 89.90: stored with two places, as the ledger holds it
     return text.lstrip("-") if Decimal(text) == 0 else text  # "-0" is zero, not a negative amount
 
 

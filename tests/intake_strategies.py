@@ -56,6 +56,7 @@ def amounts(nasty: bool = True) -> st.SearchStrategy[object]:
     cents = st.integers(min_value=0, max_value=10**11)
     plain = st.one_of(
         cents.map(lambda c: f"{c // 100}.{c % 100:02d}"),
+        cents.map(lambda c: f"{c // 100}.{c % 100:02d}0"),  # a system that writes three places
         st.integers(min_value=0, max_value=10**6),
         cents.map(lambda c: round(c / 100, 2)),  # a JSON number such as 89.9
     )

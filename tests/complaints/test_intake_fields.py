@@ -92,13 +92,15 @@ def test_a_bad_claimed_amount_is_refused_naming_the_field(value: object, reason:
     ("value", "expected"),
     [
         (89.9, Decimal("89.9")),  # a JSON number, as senders write it
-        (1e3, Decimal("1000")),  # a JSON number with an exponent is still a number
+        (1e3, Decimal("1000.0")),  # a JSON number with an exponent is still a number
         ("89.90", Decimal("89.90")),
         (" 12.5 ", Decimal("12.5")),
         ("+5", Decimal("5")),
         (".5", Decimal("0.5")),
         ("-0", Decimal("0")),
         ("9999999999.99", Decimal("9999999999.99")),
+        ("89.900", Decimal("89.90")),  # zeros past the second place are not places
+        ("0.10000", Decimal("0.10")),
     ],
 )
 def test_plain_amounts_are_taken(value: object, expected: Decimal) -> None:
@@ -106,6 +108,13 @@ def test_plain_amounts_are_taken(value: object, expected: Decimal) -> None:
 
     assert parsed.claimed_amount == expected
     assert parsed.claimed_amount is not None and parsed.claimed_amount.is_finite()
+    assert str(parsed.claimed_amount) == str(expected)  # as stored: never more than two places
+
+
+def test_a_third_place_that_is_not_zero_is_refused_even_with_zeros_after_it() -> None:
+    assert (
+        refusal(claimed_amount="12.3450") == "claimed_amount: Decimal input should have no more than 2 decimal places"
+    )
 
 
 def test_an_amount_is_stored_as_written_out_in_full() -> None:

@@ -105,6 +105,7 @@ ISSUE_14 = [
     minimal(claimed_amount="\u0661\u0662\u0663"),
     minimal(claimed_amount="12.345"),
     minimal(claimed_amount="1e3"),
+    minimal(claimed_amount="89.900"),  # taken as 89.90
     minimal(regulatory_profile="eu-psd2"),
     minimal(claimed_amount=89.9, received_at="2026-12-03T09:34:00Z"),  # taken: a number, a fast clock
 ]
