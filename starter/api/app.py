@@ -10,6 +10,7 @@ size); behind them: `errors` (one status code per failure).
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import threading
 from collections.abc import AsyncIterator, Iterator
@@ -151,7 +152,8 @@ async def open_complaint(
     a complaint with other content (which is left unchanged). 422 also for a complaint that is well
     formed but would fail in its case: an unknown `regulatory_profile`, a `received_at` outside the
     window (the rules file and the window are the worker's settings)."""
-    result = await start_complaint(client, complaint, settings.task_queue, checks=IntakeChecks.from_settings(settings))
+    checks = await asyncio.to_thread(IntakeChecks.from_settings, settings)  # reads the rules file
+    result = await start_complaint(client, complaint, settings.task_queue, checks=checks)
     log.info("complaint received", caller=caller, complaint_id=complaint.id, outcome=result.outcome)
     if result.same_input is False:
         raise HTTPException(

@@ -38,10 +38,10 @@ from pydantic import ValidationError
 from pydantic_settings import SettingsError
 from temporalio.client import Client
 
-from complaints.intake import InvalidInput, parse_complaints
+from complaints.intake import InvalidInput, describe_problems, parse_complaints
 from infra.logging import configure_logging
 from infra.search_attributes import SearchAttributeConflict, cli_types, register_search_attributes
-from infra.settings import Settings
+from infra.settings import ENV_PREFIX, Settings
 from starter.cli.admin import admin
 from starter.cli.common import EXIT_CODES_HELP, ExitCode, error, fail, run
 from starter.cli.mail import mail
@@ -73,7 +73,10 @@ def start(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output: a JSON list.")] = False,
 ) -> None:
     """Open complaints; starting the same complaint id again finds the existing one."""
-    settings = Settings()
+    try:
+        settings = Settings()
+    except (SettingsError, ValidationError) as exc:  # e.g. COMPLAINTS_INTAKE_MAX_AGE that is not a duration
+        fail(ExitCode.INVALID, f"invalid settings: {_settings_problem(exc)}")
     try:
         complaints = parse_complaints(_read_input(source))
         # Against the rules the worker loads and one `now`, before connecting: refused, nothing is sent.
@@ -112,6 +115,14 @@ def start(
     for r in results:
         if r.same_input is False:
             error(f"warning: {r.workflow_id} already exists with different content; it was not changed")
+
+
+def _settings_problem(exc: SettingsError | ValidationError) -> str:
+    """`COMPLAINTS_INTAKE_MAX_AGE: Input should be a valid timedelta…`: the variable named, not pydantic's headline."""
+    if isinstance(exc, ValidationError):
+        named = [{**problem, "loc": (f"{ENV_PREFIX}{str(problem['loc'][0]).upper()}",)} for problem in exc.errors()]
+        return "; ".join(describe_problems(named))
+    return first_line(str(exc))
 
 
 @app.command()

@@ -164,6 +164,14 @@ def test_the_intake_window_comes_from_the_settings() -> None:
     assert default.returncode == EXIT_UNREACHABLE, default.stderr  # taken, so it tried to send it
 
 
+def test_an_intake_setting_that_is_not_a_duration_is_exit_2_naming_it() -> None:
+    result = complaints("start", str(EXAMPLE), settings={"COMPLAINTS_INTAKE_CLOCK_SKEW": "five minutes"})
+
+    assert result.returncode == EXIT_INVALID, result.stderr
+    assert "invalid settings: COMPLAINTS_INTAKE_CLOCK_SKEW: Input should be a valid timedelta" in result.stderr
+    assert "cannot reach" not in result.stderr
+
+
 def test_profiles_are_checked_against_the_workers_rules_file(tmp_path: Path) -> None:
     """The rules file is the one the worker loads (COMPLAINTS_RULES_FILE); unreadable, nothing is sent."""
     missing = tmp_path / "nope.toml"
