@@ -9,11 +9,14 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from complaints.intake import ContactChannel, Money, NonEmptyText, Priority
+from complaints.fields import Email, FreeText, Label, Money, NonEmptyText, SingleLine
+from complaints.intake import ContactChannel, Priority
 
 
+# Who did something (staff ids, `by`, `recorded_by`) is one line: it is shown in subjects and the
+# timeline. What they wrote (a summary, a reason, a note) may run over lines. Amounts are `Money`.
 class _Action(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -35,14 +38,14 @@ class Inconvenience(StrEnum):
 class Replacement(_Action):
     """The item can be replaced: what it is and what a new one costs us."""
 
-    item: NonEmptyText
+    item: SingleLine
     cost: Money
 
 
 class Findings(_Action):
     """What the investigating department found."""
 
-    submitted_by: NonEmptyText
+    submitted_by: SingleLine
     summary: NonEmptyText
     root_cause: NonEmptyText
     severity: Annotated[int, Field(ge=1, le=5)]
@@ -56,19 +59,19 @@ class Findings(_Action):
 
 
 class Approval(_Action):
-    approver_id: NonEmptyText
-    comment: str = ""
+    approver_id: SingleLine
+    comment: FreeText = ""
 
 
 class Rejection(_Action):
-    approver_id: NonEmptyText
+    approver_id: SingleLine
     reason: NonEmptyText
 
 
 class Amendment(_Action):
     """Approve a different amount than proposed (re-checked against the approver's limit)."""
 
-    approver_id: NonEmptyText
+    approver_id: SingleLine
     amount: Money
     reason: NonEmptyText
 
@@ -84,9 +87,9 @@ class StaffDecision(_Action):
     updates. The workflow checks it by the same rules; a refused one is only recorded."""
 
     decision: DecisionKind
-    approver_id: NonEmptyText
-    comment: str = ""
-    reason: str = ""
+    approver_id: SingleLine
+    comment: FreeText = ""
+    reason: FreeText = ""
     amount: Money | None = None
 
     def as_action(self) -> Approval | Rejection | Amendment:
@@ -109,8 +112,8 @@ class PayoutResolution(_Action):
     """Staff's decision after the payout gateway refused a payment for good."""
 
     action: PayoutAction
-    by: NonEmptyText
-    note: str = ""
+    by: SingleLine
+    note: FreeText = ""
 
 
 class OfferAnswer(StrEnum):
@@ -121,35 +124,35 @@ class OfferAnswer(StrEnum):
 
 class OfferResponse(_Action):
     answer: OfferAnswer
-    reason: str = ""
+    reason: FreeText = ""
     counter_amount: Money | None = None
-    recorded_by: str = "customer"
+    recorded_by: Label = "customer"
 
 
 class Feedback(_Action):
     csat: Annotated[int, Field(ge=1, le=5)]
-    comment: str = ""
+    comment: FreeText = ""
 
 
 class Reassignment(_Action):
-    to_staff_id: NonEmptyText
+    to_staff_id: SingleLine
     brief: NonEmptyText
-    by: str = "system"
+    by: Label = "system"
 
 
 class Note(_Action):
-    author: NonEmptyText
+    author: SingleLine
     text: NonEmptyText
 
 
 class Withdrawal(_Action):
-    reason: str = "withdrawn by the customer"
-    recorded_by: str = "customer"
+    reason: FreeText = "withdrawn by the customer"
+    recorded_by: Label = "customer"
 
 
 class Reopen(_Action):
     reason: NonEmptyText
-    recorded_by: str = "customer"
+    recorded_by: Label = "customer"
 
 
 class CustomerMessage(_Action):
@@ -160,8 +163,8 @@ class CustomerMessage(_Action):
     """
 
     text: NonEmptyText
-    channel: str = "email"
-    message_id: str | None = None
+    channel: Label = "email"
+    message_id: Label | None = None
     received_at: AwareDatetime | None = None
 
 
@@ -169,10 +172,10 @@ class ContactCorrection(_Action):
     """After mail to the customer was refused for good: a corrected address, or another
     channel (post, phone) by which the case owner will deliver our messages."""
 
-    by: NonEmptyText
-    email: EmailStr | None = None
+    by: SingleLine
+    email: Email | None = None
     channel: ContactChannel | None = None
-    note: str = ""
+    note: FreeText = ""
 
     @model_validator(mode="after")
     def _one_way_to_reach_them(self) -> ContactCorrection:
@@ -184,7 +187,7 @@ class ContactCorrection(_Action):
 class InformationRequest(_Action):
     """Staff ask the customer for something we don't have; the SLA clock pauses until they reply."""
 
-    by: NonEmptyText
+    by: SingleLine
     questions: NonEmptyText
 
 
@@ -192,5 +195,5 @@ class PriorityRaise(_Action):
     """A higher priority than the case has: its clocks take the shorter targets at once."""
 
     priority: Priority
-    by: NonEmptyText
+    by: SingleLine
     reason: NonEmptyText

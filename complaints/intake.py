@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from datetime import date
-from decimal import Decimal
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -18,13 +17,23 @@ from pydantic import (
     AwareDatetime,
     BaseModel,
     ConfigDict,
-    EmailStr,
     Field,
     StringConstraints,
     TypeAdapter,
     ValidationError,
 )
 
+from complaints.dates import as_utc
+from complaints.fields import (
+    Email,
+    FreeText,
+    IanaZone,
+    Label,
+    Money,
+    NonEmptyText,
+    SingleLine,
+    single_line,
+)
 from complaints.remedies import RemedyKind
 
 WORKFLOW_ID_PREFIX = "complaint-"
@@ -42,12 +51,26 @@ ComplaintId = Annotated[
     StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"),
     AfterValidator(_not_prefixed),
 ]
-NonEmptyText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 # A regulatory profile's name (`uk-fca-disp`) and a product (`payment_services`, matched
 # case-insensitively against a regulatory rule's products).
 ProfileName = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
-ProductName = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=64)]
-Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
+ProductName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=64),
+    AfterValidator(single_line),
+]
+
+
+def _a_real_instant(value: datetime) -> datetime:
+    """`9999-12-31T23:00-05:00` is past the end of the calendar in UTC, where every deadline is computed."""
+    try:
+        as_utc(value, "received_at")
+    except OverflowError as exc:
+        raise ValueError("is outside the calendar once converted to UTC") from exc
+    return value
+
+
+ReceivedAt = Annotated[AwareDatetime, AfterValidator(_a_real_instant)]
 
 
 DESIRABLE_REMEDIES = (RemedyKind.REFUND, RemedyKind.REPLACEMENT, RemedyKind.ACCOUNT_CREDIT, RemedyKind.DISCOUNT)
@@ -103,11 +126,11 @@ class ContactChannel(StrEnum):
 class Customer(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    id: NonEmptyText
-    name: NonEmptyText
-    email: EmailStr
-    language: str = "en"
-    timezone: str = "UTC"
+    id: SingleLine
+    name: SingleLine
+    email: Email
+    language: Label = "en"
+    timezone: IanaZone = Field(default="UTC", description="IANA time zone the customer reads times in.")
     since: date | None = Field(default=None, description="Customer since (for tenure).")
     tier: CustomerTier = CustomerTier.STANDARD
     preferred_channel: ContactChannel = Field(
@@ -129,13 +152,13 @@ class ComplaintInput(BaseModel):
         "(from the category, and the severity once the findings are in), else normal.",
     )
     description: NonEmptyText = Field(description="The complaint in the customer's own words.")
-    desired_outcome: str | None = Field(default=None, description="What the customer wants, in their words.")
+    desired_outcome: FreeText | None = Field(default=None, description="What the customer wants, in their words.")
     desired_remedy: DesiredRemedy | None = Field(
         default=None, description="The remedy the customer asked for, honoured where the policy allows."
     )
     claimed_amount: Money | None = None
-    received_at: AwareDatetime | None = None
-    channel: str = "email"
+    received_at: ReceivedAt | None = None
+    channel: Label = "email"
     regulatory_profile: ProfileName | None = Field(
         default=None,
         description="The regulator's complaint-handling rules the case runs under (a profile of the rules' [sla] "
@@ -160,7 +183,15 @@ def workflow_id_for(complaint_id: str) -> str:
 
 
 class InvalidInput(ValueError):
-    """Input refused before anything started; the message names the field and reason."""
+    """Input refused before anything started; the message names the field and reason.
+
+    `errors` holds the same problems in pydantic's shape (`loc`, `msg`), for callers that list
+    them field by field (the HTTP API's 422).
+    """
+
+    def __init__(self, message: str, errors: Iterable[Mapping[str, Any]] = ()) -> None:
+        super().__init__(message)
+        self.errors = [dict(error) for error in errors]
 
 
 def describe_validation_error(error: ValidationError, prefix: str = "") -> str:
@@ -193,14 +224,14 @@ def parse_complaints(text: str) -> list[ComplaintInput]:
         try:
             return [ComplaintInput.model_validate(data)]
         except ValidationError as exc:
-            raise InvalidInput(describe_validation_error(exc)) from exc
+            raise InvalidInput(describe_validation_error(exc), exc.errors()) from exc
     if isinstance(data, list):
         if not data:
             raise InvalidInput("input: the list of complaints is empty")
         try:
             complaints = _complaint_list.validate_python(data)
         except ValidationError as exc:
-            raise InvalidInput(describe_validation_error(exc, prefix="complaint ")) from exc
+            raise InvalidInput(describe_validation_error(exc, prefix="complaint "), exc.errors()) from exc
         seen: set[str] = set()
         for complaint in complaints:
             if complaint.id in seen:

@@ -9,12 +9,15 @@ Every field carries a description: `python -m infra.settings` prints the README'
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from complaints.intake_checks import DEFAULT_CLOCK_SKEW, DEFAULT_MAX_AGE
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENV_PREFIX = "COMPLAINTS_"
@@ -89,6 +92,20 @@ class Settings(BaseSettings):
         description="Largest request body the HTTP intake API reads, in bytes; larger ones (chunked too) get 413.",
     )
 
+    # What intake refuses before anything starts (besides what the models refuse).
+    intake_max_age: timedelta = Field(
+        default=DEFAULT_MAX_AGE,
+        gt=timedelta(0),
+        description="Oldest `received_at` intake takes, as an ISO 8601 duration; an older complaint is refused "
+        "(naming the field): every one of its clocks would have breached long ago.",
+    )
+    intake_clock_skew: timedelta = Field(
+        default=DEFAULT_CLOCK_SKEW,
+        ge=timedelta(0),
+        description="How far clocks may disagree, as an ISO 8601 duration: a `received_at` further in the future "
+        "is refused; one this close to now is left out, so the case counts from its own start.",
+    )
+
     worker_identity: str | None = Field(
         default=None,
         description="How this worker names itself to Temporal (history events, task queue pollers, logs); "
@@ -123,7 +140,18 @@ def _default_text(value: object) -> str:
         value = value.relative_to(PROJECT_ROOT)
     if isinstance(value, bool):
         value = str(value).lower()
+    if isinstance(value, timedelta):
+        value = _iso_duration(value)
     return f"`{value}`"
+
+
+def _iso_duration(value: timedelta) -> str:
+    """`P366D`, `PT5M`: as the variable is written (pydantic's own would say `P1Y1D` for 366 days)."""
+    hours, rest = divmod(value.seconds, 3600)
+    clock = "".join(f"{count}{unit}" for count, unit in ((hours, "H"), (rest // 60, "M"), (rest % 60, "S")) if count)
+    if not value:
+        return "PT0S"
+    return "P" + (f"{value.days}D" if value.days else "") + (f"T{clock}" if clock else "")
 
 
 def reference_table() -> str:

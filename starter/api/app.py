@@ -10,6 +10,7 @@ size); behind them: `errors` (one status code per failure).
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import threading
 from collections.abc import AsyncIterator, Iterator
@@ -32,6 +33,7 @@ from infra.settings import Settings
 from starter.api.errors import ERROR_RESPONSES, Problem, add_error_handlers
 from starter.api.guards import API_KEY_HEADER, MISSING_KEY, ApiKeys, BodySizeLimit
 from starter.client import (
+    IntakeChecks,
     complaint_id_of,
     connect_or_explain,
     find_complaint,
@@ -147,8 +149,11 @@ async def open_complaint(
 ) -> ComplaintReceipt:
     """Start the complaint's workflow: 201 when this call started it, 200 when the same complaint
     already existed (running or closed; it is never started twice), 409 when its id is taken by
-    a complaint with other content (which is left unchanged)."""
-    result = await start_complaint(client, complaint, settings.task_queue)
+    a complaint with other content (which is left unchanged). 422 also for a complaint that is well
+    formed but would fail in its case: an unknown `regulatory_profile`, a `received_at` outside the
+    window (the rules file and the window are the worker's settings)."""
+    checks = await asyncio.to_thread(IntakeChecks.from_settings, settings)  # reads the rules file
+    result = await start_complaint(client, complaint, settings.task_queue, checks=checks)
     log.info("complaint received", caller=caller, complaint_id=complaint.id, outcome=result.outcome)
     if result.same_input is False:
         raise HTTPException(

@@ -7,6 +7,7 @@ caller sees the same message whichever entry point it used.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import structlog
@@ -16,9 +17,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from temporalio.service import RPCError, RPCStatusCode
 
-from complaints.intake import describe_problems
+from complaints.intake import InvalidInput, describe_problems
 from starter.api.guards import API_KEY_HEADER, MISSING_KEY, ApiKeys
-from starter.client import ComplaintError, NoAnswer, QueryFailed, Refused, UnknownComplaint
+from starter.client import ComplaintError, NoAnswer, QueryFailed, Refused, RulesUnavailable, UnknownComplaint
 
 log = structlog.get_logger("complaintflow.api")
 
@@ -47,6 +48,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 _STATUS_FOR: list[tuple[type[ComplaintError], int]] = [
     (UnknownComplaint, status.HTTP_404_NOT_FOUND),
+    (RulesUnavailable, status.HTTP_503_SERVICE_UNAVAILABLE),  # nothing can be checked, so nothing starts
     (Refused, status.HTTP_409_CONFLICT),
     (NoAnswer, status.HTTP_503_SERVICE_UNAVAILABLE),
     (QueryFailed, status.HTTP_503_SERVICE_UNAVAILABLE),  # e.g. "still being received; try again in a moment"
@@ -90,11 +92,20 @@ async def _invalid_request(request: Request, exc: Exception) -> Response:
             headers={"WWW-Authenticate": "ApiKey"},
         )
     problems = [_located_in_body(problem) for problem in exc.errors()]
-    errors = [
-        {"field": ".".join(str(part) for part in problem["loc"]) or "(input)", "message": problem["msg"]}
-        for problem in problems
-    ]
+    errors = [_field_problem(problem) for problem in problems]
     return _problem(422, "\n".join(describe_problems(problems)), errors=errors)
+
+
+async def _refused_at_intake(request: Request, exc: Exception) -> Response:
+    """422 for what the models take but a case would fail on (`IntakeChecks`), worded the same way."""
+    assert isinstance(exc, InvalidInput)
+    errors = [_field_problem(problem) for problem in exc.errors]
+    log.info("refused at intake", path=request.url.path, fields=[error["field"] for error in errors])
+    return _problem(422, str(exc), errors=errors)
+
+
+def _field_problem(problem: Mapping[str, Any]) -> dict[str, str]:
+    return {"field": ".".join(str(part) for part in problem["loc"]) or "(input)", "message": str(problem["msg"])}
 
 
 def _located_in_body(problem: Any) -> dict[str, Any]:
@@ -114,3 +125,4 @@ def add_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ComplaintError, _complaint_error)
     app.add_exception_handler(RPCError, _temporal_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(InvalidInput, _refused_at_intake)

@@ -29,6 +29,7 @@ import json
 import os
 import sys
 import traceback
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -37,14 +38,14 @@ from pydantic import ValidationError
 from pydantic_settings import SettingsError
 from temporalio.client import Client
 
-from complaints.intake import InvalidInput, parse_complaints
+from complaints.intake import InvalidInput, describe_problems, parse_complaints
 from infra.logging import configure_logging
 from infra.search_attributes import SearchAttributeConflict, cli_types, register_search_attributes
-from infra.settings import Settings
+from infra.settings import ENV_PREFIX, Settings
 from starter.cli.admin import admin
 from starter.cli.common import EXIT_CODES_HELP, ExitCode, error, fail, run
 from starter.cli.mail import mail
-from starter.client import StartResult, first_line, start_complaints, ui_link
+from starter.client import IntakeChecks, RulesUnavailable, StartResult, first_line, start_complaints, ui_link
 from workflows.search_attributes import ALL as ALL_SEARCH_ATTRIBUTES
 
 app = typer.Typer(
@@ -73,13 +74,21 @@ def start(
 ) -> None:
     """Open complaints; starting the same complaint id again finds the existing one."""
     try:
+        settings = Settings()
+    except (SettingsError, ValidationError) as exc:  # e.g. COMPLAINTS_INTAKE_MAX_AGE that is not a duration
+        fail(ExitCode.INVALID, f"invalid settings: {_settings_problem(exc)}")
+    try:
         complaints = parse_complaints(_read_input(source))
+        # Against the rules the worker loads and one `now`, before connecting: refused, nothing is sent.
+        checks = IntakeChecks.from_settings(settings, now=datetime.now(UTC))
+        checks.admit(complaints)
     except InvalidInput as exc:
         fail(ExitCode.INVALID, "\n".join(f"invalid input: {line}" for line in str(exc).splitlines()))
-    settings = Settings()
+    except RulesUnavailable as exc:
+        fail(ExitCode.FAILED, f"error: {exc}")
 
     async def work(client: Client) -> tuple[str, list[StartResult]]:
-        return client.namespace, await start_complaints(client, complaints, settings.task_queue)
+        return client.namespace, await start_complaints(client, complaints, settings.task_queue, checks=checks)
 
     namespace, results = run(work)
     if as_json:
@@ -106,6 +115,14 @@ def start(
     for r in results:
         if r.same_input is False:
             error(f"warning: {r.workflow_id} already exists with different content; it was not changed")
+
+
+def _settings_problem(exc: SettingsError | ValidationError) -> str:
+    """`COMPLAINTS_INTAKE_MAX_AGE: Input should be a valid timedelta…`: the variable named, not pydantic's headline."""
+    if isinstance(exc, ValidationError):
+        named = [{**problem, "loc": (f"{ENV_PREFIX}{str(problem['loc'][0]).upper()}",)} for problem in exc.errors()]
+        return "; ".join(describe_problems(named))
+    return first_line(str(exc))
 
 
 @app.command()

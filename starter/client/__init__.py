@@ -5,6 +5,7 @@ entry point starts complaints the same idempotent way and translates the same fa
 same way. Import from here; the modules are how it is organised, not its interface.
 """
 
+from starter.client.admission import IntakeChecks, RulesUnavailable, rules_for_intake
 from starter.client.connection import Unreachable, connect_or_explain, temporal_address
 from starter.client.errors import ComplaintError, NoAnswer, QueryFailed, Refused, UnknownComplaint, first_line
 from starter.client.lookup import WORKFLOW_TYPE, complaint_id_of, find_complaint, get_complaint, is_closed, ui_link
@@ -37,9 +38,11 @@ __all__ = [
     "UPDATE_FOR_ACTION",
     "WORKFLOW_TYPE",
     "ComplaintError",
+    "IntakeChecks",
     "NoAnswer",
     "QueryFailed",
     "Refused",
+    "RulesUnavailable",
     "StartResult",
     "UnknownComplaint",
     "Unreachable",
@@ -56,6 +59,7 @@ __all__ = [
     "query_name",
     "query_status",
     "query_timeline",
+    "rules_for_intake",
     "run_update",
     "search_attributes_for",
     "send_action",

@@ -24,6 +24,8 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from complaints.case import ComplaintWorkflowInput, Stage
 from complaints.intake import ComplaintInput, workflow_id_for
+from infra.settings import Settings
+from starter.client.admission import IntakeChecks
 from workflows import ComplaintWorkflow
 from workflows.search_attributes import COMPLAINT_CATEGORY, COMPLAINT_PRIORITY, COMPLAINT_STAGE, CUSTOMER_ID
 
@@ -95,19 +97,36 @@ def search_attributes_for(complaint: ComplaintInput) -> TypedSearchAttributes:
 
 
 async def start_complaint(
-    client: Client, complaint: ComplaintInput, task_queue: str, *, rpc_timeout: timedelta | None = None
+    client: Client,
+    complaint: ComplaintInput,
+    task_queue: str,
+    *,
+    rpc_timeout: timedelta | None = None,
+    checks: IntakeChecks | None = None,
 ) -> StartResult:
     """Start one complaint, or find it if it already exists; never fails because it exists.
 
-    `rpc_timeout` bounds each call to the server (None: the SDK's default). The SDK retries a
-    start with the same request id, so a transient failure never makes a second start.
+    First the complaint is checked against the rules and the clock (`checks`; None: from
+    `Settings()`, as the worker reads them): `InvalidInput` names each refused field, and
+    nothing starts. `rpc_timeout` bounds each call to the server (None: the SDK's default).
+    The SDK retries a start with the same request id, so a transient failure never makes a
+    second start.
     """
+    (admitted,) = (checks or IntakeChecks.from_settings(Settings())).admit([complaint])
+    return await _start(client, complaint, admitted, task_queue, rpc_timeout)
+
+
+async def _start(
+    client: Client, complaint: ComplaintInput, admitted: ComplaintInput, task_queue: str, rpc_timeout: timedelta | None
+) -> StartResult:
+    """Start `admitted`, the complaint as its workflow gets it; the digest is of what was sent,
+    so sending the same complaint again is recognised as the same."""
     workflow_id = workflow_id_for(complaint.id)
     digest = input_sha256(complaint)
     try:
         handle = await client.start_workflow(
             ComplaintWorkflow.run,
-            ComplaintWorkflowInput(complaint=complaint),
+            ComplaintWorkflowInput(complaint=admitted),
             id=workflow_id,
             task_queue=task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
@@ -144,16 +163,25 @@ async def start_complaint(
 
 
 async def start_complaints(
-    client: Client, complaints: list[ComplaintInput], task_queue: str, *, rpc_timeout: timedelta | None = None
+    client: Client,
+    complaints: list[ComplaintInput],
+    task_queue: str,
+    *,
+    rpc_timeout: timedelta | None = None,
+    checks: IntakeChecks | None = None,
 ) -> list[StartResult]:
-    """Start many complaints (a few at a time); results are in input order."""
+    """Start many complaints (a few at a time); results are in input order.
+
+    All are checked first (see `start_complaint`): one refused and none starts.
+    """
+    admitted = (checks or IntakeChecks.from_settings(Settings())).admit(complaints)
     limit = asyncio.Semaphore(_START_CONCURRENCY)
 
-    async def one(complaint: ComplaintInput) -> StartResult:
+    async def one(complaint: ComplaintInput, as_started: ComplaintInput) -> StartResult:
         async with limit:
-            return await start_complaint(client, complaint, task_queue, rpc_timeout=rpc_timeout)
+            return await _start(client, complaint, as_started, task_queue, rpc_timeout)
 
-    return list(await asyncio.gather(*(one(c) for c in complaints)))
+    return list(await asyncio.gather(*(one(c, a) for c, a in zip(complaints, admitted, strict=True))))
 
 
 def _was_started(handle: WorkflowHandle[Any, Any]) -> bool:

@@ -22,7 +22,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from complaints.intake import InvalidInput, parse_complaints
 from infra.search_attributes import dev_server_flags
 from infra.settings import PROJECT_ROOT, Settings
-from starter.client import StartResult, start_complaints
+from starter.client import IntakeChecks, RulesUnavailable, StartResult, start_complaints
 from starter.dev.config import (
     API_PORT,
     API_READY_WITHIN,
@@ -147,7 +147,7 @@ async def bring_up(children: list[Child], data_dir: Path, example: bool) -> None
         )
     (data_dir / "mail").mkdir(parents=True, exist_ok=True)
     env = child_env(data_dir)
-    settings = Settings(data_dir=data_dir)
+    settings = Settings(data_dir=data_dir, rules_file=Path(env["COMPLAINTS_RULES_FILE"]))  # the worker's rules
 
     server = await spawn("server", server_command(data_dir), env)
     children.append(server)
@@ -178,7 +178,12 @@ async def submit_example(client: Client, settings: Settings) -> StartResult:
         complaints = parse_complaints(EXAMPLE.read_text(encoding="utf-8"))
     except (OSError, InvalidInput) as exc:
         raise DevError(f"cannot submit the example {EXAMPLE}: {exc}") from exc
-    (result,) = await start_complaints(client, complaints[:1], settings.task_queue)
+    try:
+        (result,) = await start_complaints(
+            client, complaints[:1], settings.task_queue, checks=IntakeChecks.from_settings(settings)
+        )
+    except (InvalidInput, RulesUnavailable) as exc:
+        raise DevError(f"cannot submit the example {EXAMPLE}: {exc}") from exc
     return result
 
 

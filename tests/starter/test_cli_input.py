@@ -12,6 +12,7 @@ import os
 import socket
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from tests.support import PATIENCE
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = PROJECT_ROOT / "examples" / "complaint.json"
 
-EXIT_REFUSED, EXIT_INVALID, EXIT_UNKNOWN, EXIT_UNREACHABLE = 1, 2, 3, 4
+EXIT_REFUSED, EXIT_INVALID, EXIT_UNKNOWN, EXIT_UNREACHABLE, EXIT_FAILED = 1, 2, 3, 4, 5
 
 
 def _unused_port() -> int:
@@ -35,8 +36,11 @@ def _unused_port() -> int:
 DEAD_ADDRESS = f"127.0.0.1:{_unused_port()}"
 
 
-def complaints(*args: str, stdin: str | None = None, address: str = DEAD_ADDRESS) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TEMPORAL_")}
+def complaints(
+    *args: str, stdin: str | None = None, address: str = DEAD_ADDRESS, settings: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "COMPLAINTS_"))}
+    env.update(settings or {})
     env["TEMPORAL_ADDRESS"] = address
     env["COLUMNS"] = "200"
     return subprocess.run(
@@ -98,6 +102,84 @@ def test_start_refuses_bad_input_before_connecting(case: str, text: str, expecte
     assert result.stdout == ""
     for fragment in expected:
         assert fragment in result.stderr
+    assert "cannot reach" not in result.stderr
+
+
+def _with_customer(**changes: str) -> dict[str, Any]:
+    data = valid_complaint()
+    data["customer"].update(changes)
+    return data
+
+
+def _ago(**delta: float) -> str:
+    return (datetime.now(UTC) - timedelta(**delta)).isoformat()
+
+
+# What a case would fail on for ever is refused at intake, before anything is sent (issue 14).
+STUCK_INPUTS: list[tuple[str, str, str]] = [
+    ("unknown-zone", json.dumps(_with_customer(timezone="Mars/Olympus")), "customer.timezone: Value error, unknown"),
+    ("crlf-in-name", json.dumps(_with_customer(name="Ada\r\nBcc: x@example.com")), "customer.name: Value error"),
+    ("nul-in-name", json.dumps(_with_customer(name="Ada\u0000")), "customer.name: Value error, must not contain"),
+    (
+        "arabic-indic-digits",
+        json.dumps(valid_complaint(claimed_amount="\u0661\u0662\u0663")),
+        "claimed_amount: Input should be a decimal written with the digits 0-9",
+    ),
+    ("exponent", json.dumps(valid_complaint(claimed_amount="1e3")), "claimed_amount: Input should be a plain"),
+    ("three-places", json.dumps(valid_complaint(claimed_amount="1.005")), "claimed_amount: Decimal input should"),
+    (
+        "unknown-profile",
+        json.dumps(valid_complaint(regulatory_profile="eu-psd2")),
+        "regulatory_profile: unknown regulatory profile 'eu-psd2'; known: internal, uk-fca-disp, us-cfpb",
+    ),
+    ("year-9999", json.dumps(valid_complaint(received_at="9999-12-31T23:59:59Z")), "received_at: is "),
+    ("year-1900", json.dumps(valid_complaint(received_at="1900-01-01T00:00:00Z")), "received_at: is "),
+    ("epoch-0", json.dumps(valid_complaint(received_at=0)), "received_at: is 20"),
+    (
+        "one-stuck-in-a-list",
+        json.dumps([valid_complaint(), valid_complaint(id="C-2", regulatory_profile="eu-psd2")]),
+        "complaint 1.regulatory_profile: unknown regulatory profile",
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "text", "expected"), STUCK_INPUTS, ids=[case for case, _, _ in STUCK_INPUTS])
+def test_start_refuses_what_would_stick_a_case_before_connecting(case: str, text: str, expected: str) -> None:
+    result = complaints("start", "-", stdin=text)
+    assert result.returncode == EXIT_INVALID, result.stderr
+    assert result.stdout == ""
+    assert f"invalid input: {expected}" in result.stderr
+    assert "cannot reach" not in result.stderr
+
+
+def test_the_intake_window_comes_from_the_settings() -> None:
+    two_days_old = json.dumps(valid_complaint(received_at=_ago(days=2)))
+
+    narrow = complaints("start", "-", stdin=two_days_old, settings={"COMPLAINTS_INTAKE_MAX_AGE": "P1D"})
+    default = complaints("start", "-", stdin=two_days_old)
+
+    assert narrow.returncode == EXIT_INVALID, narrow.stderr
+    assert "invalid input: received_at: is 2 days ago" in narrow.stderr
+    assert "complaints received in the last 1 day are taken" in narrow.stderr
+    assert default.returncode == EXIT_UNREACHABLE, default.stderr  # taken, so it tried to send it
+
+
+def test_an_intake_setting_that_is_not_a_duration_is_exit_2_naming_it() -> None:
+    result = complaints("start", str(EXAMPLE), settings={"COMPLAINTS_INTAKE_CLOCK_SKEW": "five minutes"})
+
+    assert result.returncode == EXIT_INVALID, result.stderr
+    assert "invalid settings: COMPLAINTS_INTAKE_CLOCK_SKEW: Input should be a valid timedelta" in result.stderr
+    assert "cannot reach" not in result.stderr
+
+
+def test_profiles_are_checked_against_the_workers_rules_file(tmp_path: Path) -> None:
+    """The rules file is the one the worker loads (COMPLAINTS_RULES_FILE); unreadable, nothing is sent."""
+    missing = tmp_path / "nope.toml"
+
+    result = complaints("start", str(EXAMPLE), settings={"COMPLAINTS_RULES_FILE": str(missing)})
+
+    assert result.returncode == EXIT_FAILED, result.stderr
+    assert f"cannot check complaints against the rules in {missing}" in result.stderr
     assert "cannot reach" not in result.stderr
 
 

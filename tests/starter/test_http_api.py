@@ -314,6 +314,20 @@ async def test_bad_body_is_422_naming_the_field_as_intake_does(crm: httpx.AsyncC
     assert [error["field"] for error in empty_text.json()["errors"]] == ["text", "surprise"]
 
 
+async def test_what_would_stick_a_case_is_422_and_never_starts(crm: httpx.AsyncClient, client: Client) -> None:
+    """Issue 14 over real HTTP: fields a case would fail on for ever (the API test without a server has them all)."""
+    for changes, field in [
+        ({"regulatory_profile": "eu-psd2"}, "regulatory_profile"),
+        ({"received_at": "9999-12-31T23:59:59Z"}, "received_at"),
+        ({"claimed_amount": "\u0661\u0662\u0663"}, "claimed_amount"),
+    ]:
+        complaint = {**body(), **changes}
+        response = await crm.post("/complaints", json=complaint)
+        assert response.status_code == 422, response.text
+        assert [error["field"] for error in response.json()["errors"]] == [field]
+        await assert_never_started(client, complaint["id"])
+
+
 async def test_oversized_bodies_are_413_chunked_too(crm: httpx.AsyncClient, client: Client) -> None:
     complaint = body(description="x" * (MAX_BODY + 1024))
     declared = await crm.post("/complaints", json=complaint)
