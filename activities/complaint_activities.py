@@ -103,13 +103,13 @@ class ComplaintActivities:
         if existing is not None and existing.status == "sent":
             activity.logger.info("%s already sent (key %s): not sending again", request.kind.value, key)
             return MessageReceipt(message_id=existing.message_id, already_sent=True)
-        try:
+        try:  # retrying cannot fix a template or a header that will not build: the case asks a person
             rendered = render_message(request)
+            email = build_email(self.settings, request, rendered)
         except (jinja2.TemplateError, ValueError) as exc:
             raise ApplicationError(
                 f"cannot render {request.kind.value}: {exc}", type=TEMPLATE_ERROR, non_retryable=True
             ) from exc
-        email = build_email(self.settings, request, rendered)
         recipient = request.relay_to or request.to
         await self.outbox.begin_attempt(
             key, request.kind.value, str(recipient.email), rendered.subject, customer_id=request.case.customer_id

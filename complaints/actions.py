@@ -116,6 +116,13 @@ class PayoutResolution(_Action):
     note: FreeText = ""
 
 
+class Resumption(_Action):
+    """Staff have dealt with what made the case need attention: it goes on (a stage is tried again)."""
+
+    by: SingleLine
+    note: FreeText = ""
+
+
 class OfferAnswer(StrEnum):
     ACCEPT = "accept"
     DECLINE = "decline"

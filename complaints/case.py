@@ -56,6 +56,17 @@ class Answer(BaseModel):
     what: str
 
 
+class AttentionProblem(BaseModel):
+    """Something retrying cannot fix, held for a person: a data error in a stage, or a message
+    that could not be sent. `holds` says whether the process waits until staff resume it."""
+
+    number: int
+    where: str
+    reason: str
+    since: datetime
+    holds: bool
+
+
 class CaseState(BaseModel):
     """Carried whole across continue-as-new; nothing here is derived from history.
 
@@ -116,6 +127,9 @@ class CaseState(BaseModel):
     clocks: list[SlaClock] = Field(default_factory=list)
     regulatory_deadlines: list[RegulatoryDeadline] = Field(default_factory=list)
     sla_breached: bool = False
+    # a problem a person must look at (None: nothing); `attention_count` numbers them
+    attention: AttentionProblem | None = None
+    attention_count: int = 0
 
     @property
     def current_priority(self) -> Priority:
@@ -160,6 +174,7 @@ class CaseStatus(BaseModel):
     regulatory_deadlines: list[RegulatoryDeadline] = []
     sla_breached: bool = False
     next_deadline: datetime | None = None
+    attention: AttentionProblem | None = None
 
 
 class CaseOutcome(BaseModel):

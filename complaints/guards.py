@@ -27,6 +27,7 @@ from complaints.actions import (
     Reassignment,
     Rejection,
     Reopen,
+    Resumption,
     Withdrawal,
 )
 from complaints.case import CaseState, Stage
@@ -146,6 +147,14 @@ def check_reassignment(state: CaseState, reassignment: Reassignment) -> None:
 def check_note(state: CaseState, note: Note) -> None:
     _require_open(state, "add a note")
     _require_staff(state, note.author, "author")
+
+
+def check_resumption(state: CaseState, resumption: Resumption) -> None:
+    _require_open(state, "resume the case")
+    _require_unanswered(state, questions.attention(state), "resume the case")
+    if state.attention is None:
+        raise Refused("cannot resume the case: it does not need attention")
+    _require_staff(state, resumption.by, "by")
 
 
 def check_payout_resolution(state: CaseState, resolution: PayoutResolution) -> None:

@@ -45,6 +45,7 @@ class MessageKind(StrEnum):
     CONTACT_FAILED = "contact_failed"
     SLA_WARNING = "sla_warning"
     SLA_BREACH = "sla_breach"
+    NEEDS_ATTENTION = "needs_attention"
 
     @property
     def summary(self) -> str:

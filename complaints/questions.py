@@ -32,3 +32,8 @@ def offer_of(proposal_version: int) -> str:
 def payout_decision(state: CaseState) -> str:
     """Staff's decision after this attempt at the payout was refused."""
     return f"payout-decision-{state.payout_attempt}"
+
+
+def attention(state: CaseState) -> str:
+    """Staff's go-ahead after the case's latest problem (it needed attention)."""
+    return f"attention-{state.attention_count}"

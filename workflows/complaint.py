@@ -3,9 +3,9 @@
 `run` walks the process table (`PROCESS`, at the bottom): each stage is a method that
 returns the next stage, and can be re-entered after continue-as-new without repeating
 itself. The workflow owns small objects that do the rest: the case record (state, timeline,
-one-shot steps), the clocks and their deadline watch, the messenger, the outward calls.
-Staff and customer actions arrive as updates whose validators (complaints.guards) refuse
-what the case cannot take now.
+one-shot steps), the clocks and their deadline watch, the messenger, the outward calls, and
+the attention a person must give when retrying cannot help. Staff and customer actions
+arrive as updates whose validators (complaints.guards) refuse what the case cannot take now.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from temporalio.exceptions import ApplicationError
 from workflows import steps, waiting
 from workflows.actions import CaseActions, refuse_unless
 from workflows.approvals import Approvals
+from workflows.attention import CASE_DATA_ERRORS, Attention
 from workflows.background import BackgroundWork
 from workflows.clocks import CaseClocks
 from workflows.deadline_watch import DeadlineWatch
@@ -27,7 +28,8 @@ from workflows.fulfilment import Fulfilment
 from workflows.investigation import Investigation
 from workflows.messenger import Messenger
 from workflows.offer import Offer
-from workflows.outward import OutwardCalls, load_case_rules
+from workflows.opening import open_case
+from workflows.outward import OutwardCalls
 from workflows.progress import ProgressUpdates
 from workflows.record import CaseRecord
 from workflows.remedy import CaseRemedy
@@ -37,7 +39,6 @@ from workflows.waits import CaseWaits, TimeToContinueAsNew, Withdrawn
 with workflow.unsafe.imports_passed_through():
     from complaints import actions, guards
     from complaints.case import CaseOutcome, CaseState, CaseStatus, ComplaintWorkflowInput, Stage, TimelineEvent
-    from complaints.intake import ComplaintInput
     from complaints.messages import MessageKind
     from complaints.policy import propose_remedy
     from complaints.sla import ClockKind
@@ -56,8 +57,13 @@ class ComplaintWorkflow:
         )
         self._clocks = CaseClocks(case, on_change=self._display.refresh)
         self._messenger = Messenger(
-            case, self._waits, on_customer_heard=self._clocks.customer_heard, publish=self._display.refresh
+            case,
+            self._waits,
+            on_customer_heard=self._clocks.customer_heard,
+            publish=self._display.refresh,
+            on_problem=lambda where, reason: self._attention.report(where, reason),
         )
+        self._attention = Attention(case, self._waits, self._messenger, self._display.refresh)
         self._outward = OutwardCalls(case)
         self._remedy = CaseRemedy(case, self._clocks)
         self._fulfilment = Fulfilment(
@@ -84,36 +90,28 @@ class ComplaintWorkflow:
     @workflow.run
     async def run(self, params: ComplaintWorkflowInput) -> CaseOutcome:
         if not self._case.exists:
-            await self._receive(params.complaint)
+            await open_case(self._case, self._clocks, self._attention, params.complaint)
+            self._display.show_what_never_changes()
         self._display.refresh()
         self._background.start()
         while not self._state.stage.is_final:
             try:
+                await self._attention.hold_if_needed()
                 step = PROCESS[self._state.stage].step
                 assert step is not None, "only final stages have no step"
                 self._case.enter(await step(self))
+                await self._attention.alert()
             except Withdrawn:
                 self._case.enter(await self._close_withdrawn())
             except TimeToContinueAsNew:
                 await self._continue_as_new()
+            except CASE_DATA_ERRORS as error:
+                if not self._attention.applies():
+                    raise
+                self._attention.note_error(f"the {self._state.stage.value} stage", error)
             self._display.refresh()
         await self._background.stop()
         return self._case.outcome()
-
-    async def _receive(self, complaint: ComplaintInput) -> None:
-        rules = await load_case_rules()
-        now = workflow.now()
-        owner_id = rules.routing[complaint.category].owner
-        received_at = complaint.received_at or now
-        state = CaseState(
-            complaint=complaint, rules=rules, owner_id=owner_id, received_at=received_at, last_customer_update_at=now
-        )
-        self._case.create(state)
-        state.priority = state.priority or self._clocks.derived_priority()
-        self._case.record("received", f"{complaint.category.value} complaint, priority {state.current_priority.value}")
-        self._case.record("assigned", f"owner {self._case.owner.name} ({owner_id}); rules {rules.version}")
-        self._clocks.start()
-        self._display.show_what_never_changes()
 
     async def _acknowledge(self) -> Stage:
         due = self._investigation.open()
@@ -219,8 +217,7 @@ class ComplaintWorkflow:
         await self._case.once(steps.OUTCOME_RECORDED, lambda: self._outward.record_outcome(self._case.outcome(final)))
         return final
 
-    # -- running beside the process, and starting afresh -----------------------------------------------------
-
+    # -- starting afresh -----------------------------------------------------------------------------------------
     async def _continue_as_new(self) -> None:
         await workflow.wait_condition(workflow.all_handlers_finished)
         await self._background.stop()
@@ -306,6 +303,14 @@ class ComplaintWorkflow:
     @resolve_payout.validator
     def _check_payout_resolution(self, resolution: actions.PayoutResolution) -> None:
         refuse_unless(self._case, lambda state: guards.check_payout_resolution(state, resolution))
+
+    @workflow.update(description="After a problem that needed a person: go on (a held stage is tried again).")
+    def resume(self, resumption: actions.Resumption) -> str:
+        return self._attention.resume(resumption)
+
+    @resume.validator
+    def _check_resume(self, resumption: actions.Resumption) -> None:
+        refuse_unless(self._case, lambda state: guards.check_resumption(state, resumption))
 
     @workflow.update(description="Add an internal note to the timeline.")
     def add_note(self, note: actions.Note) -> str:

@@ -40,7 +40,7 @@ class CaseDisplay:
     def waiting_for(self) -> waiting.Waiting:
         """What the case waits for, and until when: the customer can hold up any stage."""
         state = self._case.state
-        return waiting.blocked_on_the_customer(state) or self._waits_for(state)
+        return waiting.held_for_staff(state) or waiting.blocked_on_the_customer(state) or self._waits_for(state)
 
     def next_deadline(self, due: datetime | None) -> datetime | None:
         """The soonest deadline on the case: what it waits for, an SLA clock, or a regulator's."""
@@ -73,6 +73,8 @@ class CaseDisplay:
             sa.SLA_BREACHED.name: breached,
             sa.NEXT_DEADLINE.name: next_deadline,
         }
+        if state.attention_count:  # only cases that ever needed a person carry it (older ones replay unchanged)
+            values[sa.NEEDS_ATTENTION.name] = state.attention is not None
         if values != self._published:
             updates: list[SearchAttributeUpdate[Any]] = [
                 sa.COMPLAINT_STAGE.value_set(state.stage.value),
@@ -84,10 +86,15 @@ class CaseDisplay:
                 else sa.AWAITING_APPROVAL_LEVEL.value_unset(),
                 sa.NEXT_DEADLINE.value_set(next_deadline) if next_deadline else sa.NEXT_DEADLINE.value_unset(),
             ]
+            if state.attention_count:
+                updates.append(sa.NEEDS_ATTENTION.value_set(state.attention is not None))
             workflow.upsert_search_attributes(updates)
             self._published = values
+        problem = (
+            f"**Needs attention**: {state.attention.where}: {state.attention.reason}\n\n" if state.attention else ""
+        )
         workflow.set_current_details(
-            f"**{state.stage.value}** — waiting for {waiting}, due {when(due)}.\n\n"
+            f"{problem}**{state.stage.value}** — waiting for {waiting}, due {when(due)}.\n\n"
             f"Next deadline: {when(next_deadline)}{' · SLA breached' if breached else ''}.\n\n"
             f"Owner: {self._case.owner.name} ({state.owner_id}). Customer: {state.complaint.customer.name}."
         )

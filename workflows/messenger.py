@@ -8,7 +8,7 @@ or for staff to choose another channel (then the case owner gets each message to
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from enum import Enum
 
@@ -29,6 +29,9 @@ with workflow.unsafe.imports_passed_through():
 MESSAGE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=5))
 # Before this patch a refused customer message was only recorded; such cases replay so.
 WAIT_FOR_CONTACT_PATCH = "wait-for-corrected-customer-address"
+# Before this patch a staff message that failed for good, or any message that could not be
+# rendered, was only recorded; now a person is told (workflows/attention.py).
+NEEDS_ATTENTION_PATCH = "needs-attention"
 
 
 class Delivery(Enum):
@@ -48,14 +51,21 @@ class Messenger:
         *,
         on_customer_heard: Callable[[MessageKind], None],
         publish: Callable[[], None],
+        on_problem: Callable[[str, str], Awaitable[None]],
     ) -> None:
         self._case = case
         self._waits = waits
         self._on_customer_heard = on_customer_heard
         self._publish = publish
+        self._on_problem = on_problem
+        self._last_failure = ""
 
     async def _send(self, kind: MessageKind, to: Recipient, **content: object) -> Delivery:
-        """Send one message; a failure is recorded, never fatal to the case."""
+        """Send one message; a failure is recorded, never fatal to the case.
+
+        The callers decide what a failure means: for the customer, a refused address waits for
+        a corrected one; anything else that retrying cannot fix needs a person (`on_problem`).
+        """
         state = self._case.state
         state.message_seq += 1
         request = MessageRequest(
@@ -80,6 +90,7 @@ class Messenger:
             cause = failure.cause or failure
             self._case.record("message failed", f"{kind.value} to {to.email}: {cause}")
             refused = isinstance(cause, ApplicationError) and cause.type == PERMANENT_DELIVERY_FAILURE
+            self._last_failure = str(cause)
             return Delivery.REFUSED if refused else Delivery.FAILED
         self._case.record("message sent", f"{kind.value} to {to.name} <{to.email}>{relay}")
         return Delivery.SENT
@@ -105,7 +116,10 @@ class Messenger:
                 state.last_customer_update_at = workflow.now()
                 self._on_customer_heard(kind)
                 return
-            if delivery is Delivery.FAILED or not workflow.patched(WAIT_FOR_CONTACT_PATCH):
+            if delivery is Delivery.FAILED:
+                await self._needs_a_person(kind, to)
+                return
+            if not workflow.patched(WAIT_FOR_CONTACT_PATCH):
                 return
             await self._alert_contact_failed(f"{kind.value} to {to.email} was refused")
             if not wait_for_contact:
@@ -128,11 +142,21 @@ class Messenger:
 
     async def tell_staff(self, kind: MessageKind, people: list[StaffMember], **content: object) -> None:
         for person in people:
-            await self._send(kind, _recipient(person), **content)
+            to = _recipient(person)
+            if await self._send(kind, to, **content) is not Delivery.SENT:
+                await self._needs_a_person(kind, to)
 
     async def tell_department(self, kind: MessageKind, **content: object) -> None:
         route = self._case.state.rules.routing[self._case.state.complaint.category]
-        await self._send(kind, Recipient(name=route.department, email=route.department_email), **content)
+        to = Recipient(name=route.department, email=route.department_email)
+        if await self._send(kind, to, **content) is not Delivery.SENT:
+            await self._needs_a_person(kind, to)
+
+    async def _needs_a_person(self, kind: MessageKind, to: Recipient) -> None:
+        """A message that will not go out by retrying: a person must know (cases from before
+        this replay as they ran, with the failure only recorded)."""
+        if workflow.patched(NEEDS_ATTENTION_PATCH):
+            await self._on_problem(f"{kind.value} to {to.email} was not sent", self._last_failure)
 
 
 def _recipient(person: StaffMember) -> Recipient:

@@ -181,6 +181,7 @@ class CaseRecord:
             regulatory_deadlines=state.regulatory_deadlines,
             sla_breached=state.sla_breached or state.investigation_escalated,
             next_deadline=next_deadline,
+            attention=state.attention,
         )
 
 

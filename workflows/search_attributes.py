@@ -13,6 +13,8 @@ AWAITING_APPROVAL_LEVEL = SearchAttributeKey.for_keyword("AwaitingApprovalLevel"
 COMPENSATION_AMOUNT = SearchAttributeKey.for_float("CompensationAmount")
 SLA_BREACHED = SearchAttributeKey.for_bool("SlaBreached")
 NEXT_DEADLINE = SearchAttributeKey.for_datetime("NextDeadline")
+# Set once a case first needs a person (workflows/attention.py); absent on every other case.
+NEEDS_ATTENTION = SearchAttributeKey.for_bool("ComplaintNeedsAttention")
 
 ALL = (
     COMPLAINT_STAGE,
@@ -24,4 +26,5 @@ ALL = (
     COMPENSATION_AMOUNT,
     SLA_BREACHED,
     NEXT_DEADLINE,
+    NEEDS_ATTENTION,
 )

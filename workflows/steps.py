@@ -63,3 +63,8 @@ def delay_notice(clock_kind: str) -> str:
 def regulatory_deadline_met(name: str) -> str:
     """A marker: the regulator's deadline was reached and acted on."""
     return f"regulatory-{name}"
+
+
+def attention_alert(number: int) -> str:
+    """Staff were alerted of the case's problem `number` (workflows/attention.py)."""
+    return f"attention-{number}-alert"

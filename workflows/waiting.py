@@ -51,6 +51,13 @@ def nothing(state: CaseState) -> Waiting:
     return "nothing: the case is closed", None
 
 
+def held_for_staff(state: CaseState) -> Waiting | None:
+    """A problem retrying cannot fix holds the case until staff resume it (workflows/attention.py)."""
+    if state.attention is None or not state.attention.holds or state.stage.is_final:
+        return None
+    return f"staff to resolve a problem ({state.attention.where}) and resume the case", None
+
+
 def blocked_on_the_customer(state: CaseState) -> Waiting | None:
     """Whatever the stage, an open case can be held up by the customer's contact or answer."""
     if state.stage.is_final:

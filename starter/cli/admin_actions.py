@@ -31,6 +31,7 @@ from complaints.actions import (
     Reassignment,
     Rejection,
     Reopen,
+    Resumption,
     Withdrawal,
 )
 from complaints.intake import ContactChannel, Priority
@@ -255,3 +256,13 @@ def priority(
 ) -> None:
     """Raise the priority: every SLA clock takes the shorter targets from its own start."""
     _act(reference, build(PriorityRaise, {"priority": level, "by": by, "reason": reason}, {"priority": "PRIORITY"}))
+
+
+@acting.command()
+def resume(
+    reference: ComplaintRef,
+    by: Staff,
+    note: Annotated[str | None, typer.Option(help="What was done about the problem.")] = None,
+) -> None:
+    """After a problem that needed a person (see `admin doctor`): let the case go on."""
+    _act(reference, build(Resumption, {"by": by, "note": note or ""}, {}))

@@ -41,6 +41,7 @@ from complaints.actions import (
     Reassignment,
     Rejection,
     Reopen,
+    Resumption,
     Withdrawal,
 )
 from complaints.case import CaseStatus, TimelineEvent
@@ -73,6 +74,7 @@ UPDATE_FOR_ACTION: Final[Mapping[type[BaseModel], Update]] = {
     InformationRequest: ComplaintWorkflow.request_information,
     ContactCorrection: ComplaintWorkflow.correct_contact,
     PriorityRaise: ComplaintWorkflow.raise_priority,
+    Resumption: ComplaintWorkflow.resume,
 }
 
 

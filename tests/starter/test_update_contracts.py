@@ -50,6 +50,7 @@ NOT_ON_HTTP = {
     "correct_contact": "staff: a checked address or another channel",
     "reopen": "customer, but recorded by staff today (`admin reopen`): not on the API yet",
     "withdraw": "customer, but recorded by staff today (`admin withdraw`): not on the API yet",
+    "resume": "staff: letting a case go on after a problem that needed a person",
 }
 # Every update is a staff or customer action someone may need to record: all are on the CLI.
 NOT_ON_CLI: dict[str, str] = {}
@@ -71,6 +72,7 @@ CLI_ACTIONS: dict[str, list[str]] = {
     "message": ["it was the card ending 1881"],
     "contact": ["--by", "alex", "--email", "ada@example.org"],
     "priority": ["urgent", "--by", "tl-jordan", "--reason", "vulnerable customer"],
+    "resume": ["--by", "alex", "--note", "rules fixed"],
 }
 
 # One valid body for each action route under /complaints/{complaint_id}/.
