@@ -19,10 +19,13 @@ from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 
 from activities import ComplaintActivities
+from activities.doctor_activities import DoctorActivities
 from infra.connection import connect
 from infra.logging import configure_logging
+from infra.schedules import keep_doctor_schedule
 from infra.settings import Settings
 from workflows import ComplaintWorkflow
+from workflows.doctor import CaseDoctorWorkflow
 
 log = logging.getLogger("complaintflow.worker")
 
@@ -31,8 +34,8 @@ def build_worker(client: Client, settings: Settings, activities: ComplaintActivi
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[ComplaintWorkflow],
-        activities=activities.all(),
+        workflows=[ComplaintWorkflow, CaseDoctorWorkflow],
+        activities=activities.all() + DoctorActivities.for_worker(client, settings, activities.engine).all(),
         graceful_shutdown_timeout=timedelta(seconds=10),
         identity=settings.worker_identity or None,
     )
@@ -65,6 +68,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     runtime = metrics_runtime(settings)
     client = await connect(runtime)
     async with running_worker(client, settings):
+        await keep_doctor_schedule(client, settings)
         log.info(
             "worker started",
             extra={

@@ -7,6 +7,7 @@ starter's own (and a test can hand them anything that has these attributes).
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -40,6 +41,14 @@ class ActivityConfig(Protocol):
     def smtp_use_tls(self) -> bool: ...
     @property
     def smtp_timeout_seconds(self) -> float: ...
+
+    # the scheduled check of cases not moving
+    @property
+    def operators_email(self) -> str: ...
+    @property
+    def doctor_attempts(self) -> int: ...
+    @property
+    def doctor_grace(self) -> timedelta: ...
 
     # payouts
     @property

@@ -16,6 +16,7 @@ from complaints.messages import MessageReceipt, MessageRequest, SurveyHistory, S
 from complaints.payout import CustomerPaid, CustomerPaidQuery, PayoutReceipt, PayoutRequest
 from complaints.rules import CaseRules
 from complaints.standing import CustomerStanding, StandingQuery
+from complaints.stuck import DoctorReport, Examination
 
 Arg = TypeVar("Arg")
 Result = TypeVar("Result")
@@ -47,3 +48,9 @@ ALL: Final = (
     CUSTOMER_SURVEYED_SINCE,
     RECORD_OUTCOME,
 )
+
+# The scheduled check (workflows/doctor.py): which cases are not moving, and telling operators of new ones.
+EXAMINE_CASES: Final = ActivityContract[None, Examination]("examine_cases", None, Examination)
+ALERT_OPERATORS: Final = ActivityContract("alert_operators", Examination, DoctorReport)
+
+DOCTOR: Final = (EXAMINE_CASES, ALERT_OPERATORS)

@@ -30,12 +30,23 @@ def cli_types() -> dict[str, str]:
     return {key.name: _CLI_TYPE[key.indexed_value_type.name.removeprefix("INDEXED_VALUE_TYPE_")] for key in ALL}
 
 
+# After this many workflow task failures in a row the server sets `TemporalReportedProblems`
+# on the run, which is how `complaints admin doctor` finds it (deploy/temporal/dynamicconfig.yaml
+# sets the same for docker-compose).
+REPORTED_PROBLEMS_AFTER = 3
+
+
+def reported_problems_flags() -> list[str]:
+    key = "system.numConsecutiveWorkflowTaskProblemsToTriggerSearchAttribute"
+    return ["--dynamic-config-value", f"{key}={REPORTED_PROBLEMS_AFTER}"]
+
+
 def dev_server_flags() -> list[str]:
-    """`--search-attribute Name=Type` flags for `temporal server start-dev`."""
+    """`--search-attribute Name=Type` flags for `temporal server start-dev`, and the reported-problems one."""
     flags: list[str] = []
     for name, type_name in cli_types().items():
         flags += ["--search-attribute", f"{name}={type_name}"]
-    return flags
+    return flags + reported_problems_flags()
 
 
 async def register_search_attributes(client: Client, namespace: str | None = None) -> list[str]:

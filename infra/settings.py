@@ -106,6 +106,27 @@ class Settings(BaseSettings):
         "is refused; one this close to now is left out, so the case counts from its own start.",
     )
 
+    # The scheduled check of cases not moving (`complaints admin doctor` reads the same limits).
+    operators_email: str = Field(
+        "Complaintflow operators <operators@complaintflow.example>",
+        description="Who the scheduled check mails, once per new finding, when a case is not moving.",
+    )
+    doctor_every: timedelta = Field(
+        default=timedelta(minutes=5),
+        gt=timedelta(0),
+        description="How often the Temporal Schedule `complaints-doctor` runs the check, as an ISO 8601 duration "
+        "(each worker creates or updates the schedule at start).",
+    )
+    doctor_attempts: int = Field(
+        5, gt=0, description="An activity or a mail still retrying after this many attempts is reported."
+    )
+    doctor_grace: timedelta = Field(
+        default=timedelta(minutes=15),
+        ge=timedelta(0),
+        description="How long a case's passed deadline may stand unanswered before it is reported, as an ISO 8601 "
+        "duration.",
+    )
+
     worker_identity: str | None = Field(
         default=None,
         description="How this worker names itself to Temporal (history events, task queue pollers, logs); "

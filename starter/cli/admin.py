@@ -9,6 +9,7 @@ from __future__ import annotations
 import typer
 
 from starter.cli.admin_actions import acting
+from starter.cli.admin_doctor import doctoring
 from starter.cli.admin_queues import looking
 from starter.cli.common import EXIT_CODES_HELP
 
@@ -18,3 +19,4 @@ admin = typer.Typer(
 )
 admin.add_typer(looking)
 admin.add_typer(acting)
+admin.add_typer(doctoring)

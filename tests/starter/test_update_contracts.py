@@ -148,7 +148,7 @@ def test_the_client_queries_are_the_workflows() -> None:
 
 
 def test_every_action_command_is_exercised_here() -> None:
-    assert command_names(admin) - command_names(looking) == set(CLI_ACTIONS)
+    assert command_names(admin) - command_names(looking) - {"doctor"} == set(CLI_ACTIONS)
 
 
 @pytest.mark.parametrize(("command", "args"), list(CLI_ACTIONS.items()), ids=list(CLI_ACTIONS))
