@@ -10,6 +10,7 @@ to the workflow that would break a running case fails here until it is guarded w
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -31,10 +32,12 @@ from complaints.actions import (
     PriorityRaise,
     Reassignment,
     Rejection,
+    Resumption,
+    Withdrawal,
 )
 from complaints.case import Stage
 from complaints.intake import Priority
-from tests.support import FINDINGS, reach, skip, start_case, to_approval
+from tests.support import FINDINGS, reach, skip, start_case, to_approval, wait_until
 from workflows import ComplaintWorkflow
 
 HISTORIES = Path(__file__).resolve().parents[1] / "histories"
@@ -98,6 +101,45 @@ async def test_a_fresh_rich_history_replays(time_env: WorkflowEnvironment, clien
 async def test_saved_history_replays_on_current_code(path: Path) -> None:
     result = await replayer().replay_workflow(read_history(path))
     assert result.replay_failure is None
+
+
+async def record_a_case_that_needed_attention(client: Client) -> WorkflowHistory:
+    """Received in 9999 (its deadlines cannot be set: the patched needs-attention path), staff
+    alerted and resuming it, then withdrawn."""
+    handle = await start_case(client, received_at=datetime(9999, 12, 31, 12, tzinfo=UTC))
+    await reach(handle, Stage.INVESTIGATING)
+    await wait_until(
+        lambda: handle.query(ComplaintWorkflow.status),
+        lambda now: now.attention is not None,
+        lambda now: f"never needed attention: {now.stage}",
+    )
+    await handle.execute_update(ComplaintWorkflow.resume, Resumption(by="alex", note="received_at checked"))
+    await handle.execute_update(ComplaintWorkflow.submit_findings, FINDINGS)
+    await reach(handle, Stage.AWAITING_APPROVAL)
+    await handle.execute_update(ComplaintWorkflow.withdraw, Withdrawal(reason="sorted out by phone"))
+    outcome = await handle.result()
+    assert outcome.outcome == "withdrawn"
+    return await handle.fetch_history()
+
+
+async def test_a_fresh_history_of_a_case_that_needed_attention_replays(client: Client) -> None:
+    history = await record_a_case_that_needed_attention(client)
+    assert "needs-attention" in patch_markers(history)
+    result = await replayer().replay_workflow(history)
+    assert result.replay_failure is None
+    if target := os.environ.get("COMPLAINTS_SAVE_ATTENTION_HISTORY"):
+        save_history(target, history)
+
+
+def patch_markers(history: WorkflowHistory) -> str:
+    """The raw marker details of the history: the patch ids it recorded are in there."""
+    details = [
+        payload.data.decode("utf-8", "replace")
+        for event in history.events
+        if event.HasField("marker_recorded_event_attributes")
+        for payload in event.marker_recorded_event_attributes.details["patch-data"].payloads
+    ]
+    return " ".join(details)
 
 
 def test_there_are_saved_histories() -> None:
