@@ -59,8 +59,11 @@ class CaseClocks:
         state.regulatory_deadlines = sla.deadlines_for(
             state.received_at, complaint.regulatory_profile, complaint.product
         )
+        # A receipt stamped a little ahead of this server's clock (clocks disagree) starts the clocks
+        # now: a clock cannot be stopped before it started. Earlier receipts count from when they were.
+        started = min(state.received_at, workflow.now())
         for kind in (ClockKind.ACKNOWLEDGEMENT, ClockKind.FIRST_RESPONSE, ClockKind.RESOLUTION):
-            self.open(kind, at=state.received_at)
+            self.open(kind, at=started)
 
     def _latest(self, kind: ClockKind) -> SlaClock | None:
         return next((clock for clock in reversed(self._case.state.clocks) if clock.kind is kind), None)

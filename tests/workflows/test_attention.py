@@ -10,7 +10,7 @@ the team lead once, and shows it in its status; `admin doctor` finds them
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 import complaints.policy
-from complaints.actions import Resumption
+from complaints.actions import Resumption, Withdrawal
 from complaints.case import CaseStatus, Stage
 from starter.dev.mailsink import MailSink
 from tests.conftest import settings_for
@@ -59,6 +59,17 @@ async def needs_attention(handle: Handle) -> CaseStatus:
     return found
 
 
+@pytest_asyncio.fixture
+async def withdrawn_afterwards() -> AsyncIterator[list[Handle]]:
+    """Cases left open on the time-skipping server would wake on every later test's skipped days:
+    each test's cases are withdrawn (and closed) when it ends."""
+    handles: list[Handle] = []
+    yield handles
+    for handle in handles:
+        await handle.execute_update(ComplaintWorkflow.withdraw, Withdrawal(reason="test over"))
+        assert (await handle.result()).outcome == "withdrawn"
+
+
 def reference(handle: Handle) -> str:
     return handle.id.removeprefix("complaint-")
 
@@ -72,9 +83,10 @@ def reference(handle: Handle) -> str:
     ids=["received-in-9999", "unknown-regulatory-profile"],
 )
 async def test_input_the_clocks_cannot_use_needs_attention_and_the_customer_still_hears_first(
-    client: Client, data_dir: Path, overrides: dict[str, Any], reason: str
+    client: Client, data_dir: Path, overrides: dict[str, Any], reason: str, withdrawn_afterwards: list[Handle]
 ) -> None:
     handle = await start_case(client, **overrides)  # straight to Temporal: no intake in the way
+    withdrawn_afterwards.append(handle)
 
     now = await needs_attention(handle)
     assert now.attention is not None and not now.attention.holds
@@ -97,7 +109,7 @@ async def test_input_the_clocks_cannot_use_needs_attention_and_the_customer_stil
 
 
 async def test_a_stage_that_fails_on_its_data_is_held_for_staff_then_tried_again(
-    client: Client, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+    client: Client, data_dir: Path, monkeypatch: pytest.MonkeyPatch, withdrawn_afterwards: list[Handle]
 ) -> None:
     """The policy raises on this case's data (as a bad rules file or a bug would) until it is fixed."""
     broken = {"yes": True}
@@ -110,6 +122,7 @@ async def test_a_stage_that_fails_on_its_data_is_held_for_staff_then_tried_again
 
     monkeypatch.setattr(complaints.policy, "propose_remedy", propose_or_fail)  # read when a run imports the workflow
     handle = await start_case(client)
+    withdrawn_afterwards.append(handle)
     await reach(handle, Stage.INVESTIGATING)
     await handle.execute_update(ComplaintWorkflow.submit_findings, FINDINGS)
 
@@ -155,9 +168,10 @@ async def refused_department(
 
 
 async def test_a_staff_message_refused_for_good_needs_attention_and_alerts_once(
-    refused_department: Client, data_dir: Path
+    refused_department: Client, data_dir: Path, withdrawn_afterwards: list[Handle]
 ) -> None:
     handle = await start_case(refused_department, task_queue=REFUSING_QUEUE)
+    withdrawn_afterwards.append(handle)
 
     now = await needs_attention(handle)
     assert now.attention is not None and not now.attention.holds
@@ -169,4 +183,16 @@ async def test_a_staff_message_refused_for_good_needs_attention_and_alerts_once(
     await handle.execute_update(ComplaintWorkflow.submit_findings, FINDINGS)
     await reach(handle, Stage.AWAITING_APPROVAL)
     assert mail_kinds(data_dir / "mail", reference(handle)).count("needs_attention") == OWNER_AND_LEAD
+    assert await failed_workflow_tasks(handle) == 0
+
+
+async def test_a_receipt_stamped_ahead_of_the_servers_clock_is_acknowledged_and_needs_nobody(
+    client: Client, withdrawn_afterwards: list[Handle]
+) -> None:
+    """Clocks disagree: a receipt a little in the future starts the SLA clocks now (it used to hold the case)."""
+    handle = await start_case(client, received_at=datetime.now(UTC) + timedelta(seconds=90))
+    withdrawn_afterwards.append(handle)
+    now = await reach(handle, Stage.INVESTIGATING)
+    assert now.attention is None
+    assert [clock.kind for clock in now.clocks if clock.stopped_at is not None] == ["acknowledgement"]
     assert await failed_workflow_tasks(handle) == 0
