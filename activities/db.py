@@ -1,4 +1,5 @@
-"""The relational store behind the activities: payout ledger, outbox and outcome records.
+"""The relational store behind the activities (payout ledger, outbox, outcome records) and the
+HTTP API's idempotency keys.
 
 SQLAlchemy 2 declarative tables over an async engine, so the same code runs on the
 default SQLite file (via aiosqlite) and on PostgreSQL (via psycopg 3) in production.
@@ -11,7 +12,21 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Connection, DateTime, Integer, Numeric, String, Text, event, insert, inspect, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Connection,
+    DateTime,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    insert,
+    inspect,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -93,6 +108,27 @@ class OutcomeRow(Base):
     reopened: Mapped[bool] = mapped_column(Boolean)
     investigation_escalated: Mapped[bool] = mapped_column(Boolean)
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class RequestKeyRow(Base):
+    """One row per `Idempotency-Key` the HTTP API was sent, scoped by endpoint, calling system and
+    complaint: the hash of the request it came with and, once final, the answer given to it.
+
+    A request with the same key and body gets the stored answer; another body gets 409.
+    """
+
+    __tablename__ = "request_keys"
+    __table_args__ = (UniqueConstraint("scope", "caller", "complaint_id", "idempotency_key", name="uq_request_keys"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    scope: Mapped[str] = mapped_column(String(100))  # the endpoint, e.g. `messages`
+    caller: Mapped[str] = mapped_column(String(100))  # the calling system (its API key's name)
+    complaint_id: Mapped[str] = mapped_column(String(100))
+    idempotency_key: Mapped[str] = mapped_column(String(200))
+    body_sha256: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None until the answer is final
+    response: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _: Any) -> None:
