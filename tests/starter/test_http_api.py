@@ -519,8 +519,8 @@ async def test_a_malformed_idempotency_key_is_422_naming_the_header(crm: httpx.A
 
     schema = (await crm.get("/openapi.json")).json()
     for path in ("/complaints", *(f"/complaints/{{complaint_id}}/{end}" for end in ENDPOINTS_WITH_UPDATES)):
-        headers = [p["name"] for p in schema["paths"][path]["post"]["parameters"] if p["in"] == "header"]
-        assert "Idempotency-Key" in headers, path
+        names = [p["name"] for p in schema["paths"][path]["post"]["parameters"] if p["in"] == "header"]
+        assert "Idempotency-Key" in names, path
 
 
 async def test_keys_are_scoped_per_complaint_endpoint_and_calling_system(
