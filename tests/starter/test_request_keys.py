@@ -1,4 +1,4 @@
-"""The `request_keys` store on its own, on a real SQLite file: what is claimed, stored and replayed.
+"""The `request_keys` store on its own, on SQLite and PostgreSQL: what is claimed, stored and replayed.
 
 The HTTP tests (`test_http_api.py`) run it behind the API against the dev server; here the races
 are pinned without one: two bodies racing for one key, an answer that must not be kept.
@@ -8,21 +8,32 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from starter.api.request_keys import Answer, KeyedRequest, RequestKeys
 from starter.client import NoAnswer
+from tests.fixtures_activities import scratch_postgres_schema, search_path_url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def keys_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RequestKeys]:
+    """A store on a fresh SQLite file (in a folder not made yet), or in a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield RequestKeys(f"sqlite+aiosqlite:///{tmp_path / 'nested' / 'app.db'}", tmp_path / "nested")
+        return
+    with scratch_postgres_schema("cf_keys") as (url, schema):
+        yield RequestKeys(search_path_url(url, schema), tmp_path)
 
 
 def request(body: str, key: str = "k-1", complaint_id: str = "C-1") -> KeyedRequest:
     return KeyedRequest("messages", "crm", complaint_id, key, body)
 
 
-async def test_two_bodies_racing_for_one_key_one_runs_and_the_other_is_409(tmp_path: Path) -> None:
-    keys = RequestKeys(f"sqlite+aiosqlite:///{tmp_path / 'app.db'}", tmp_path)
+async def test_two_bodies_racing_for_one_key_one_runs_and_the_other_is_409(keys_store: RequestKeys) -> None:
+    keys = keys_store
     ran: list[str] = []
 
     def work(body: str) -> Callable[[], Awaitable[Answer]]:
@@ -53,8 +64,8 @@ async def test_two_bodies_racing_for_one_key_one_runs_and_the_other_is_409(tmp_p
         await keys.close()
 
 
-async def test_a_try_again_answer_is_not_kept(tmp_path: Path) -> None:
-    keys = RequestKeys(f"sqlite+aiosqlite:///{tmp_path / 'nested' / 'app.db'}", tmp_path / "nested")
+async def test_a_try_again_answer_is_not_kept(keys_store: RequestKeys) -> None:
+    keys = keys_store
     calls = 0
 
     async def no_worker() -> Answer:
