@@ -5,7 +5,9 @@ Every route goes through `starter.client` with the same models as `complaints st
 `complaints admin`, so the CLI, the library and the API validate the same way, start the same
 idempotent way and refuse with the workflow's own reason. One Temporal client serves the app
 for its whole life. Run it with `complaints api`. In front of the routes: `guards` (keys, body
-size); behind them: `errors` (one status code per failure).
+size); behind them: `errors` (one status code per failure). Every update carries an update id
+derived from the request (`starter.client.request_ids`); `request_keys` keeps the answers to
+`Idempotency-Key`s.
 """
 
 from __future__ import annotations
