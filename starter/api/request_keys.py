@@ -26,7 +26,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from activities.db import RequestKeyRow, create_tables, make_engine
+from activities.db import RequestKeyRow, make_engine
+from activities.migrate import upgrade_to_head
 from complaints.intake import InvalidInput
 from starter.api.errors import answer_for
 from starter.client import ComplaintError
@@ -104,7 +105,7 @@ class RequestKeys:
             if self._engine is None:
                 await asyncio.to_thread(self._data_dir.mkdir, parents=True, exist_ok=True)  # the SQLite default
                 engine = make_engine(self._database_url)
-                await create_tables(engine)
+                await upgrade_to_head(engine)  # as every worker does at start; a no-op at head
                 self._engine = engine
             return self._engine
 
