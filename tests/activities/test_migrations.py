@@ -19,10 +19,11 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import BigInteger, Connection, Table, select, type_coerce
+from sqlalchemy import BigInteger, Connection, Table, insert, select, type_coerce
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from activities.db import Base, OutboxRow, OutcomeRow, PayoutRow, make_engine
+from activities.db import Base, OutboxRow, OutcomeRow, PayoutRow, RequestKeyRow, make_engine
 from activities.ledger import PayoutLedger
 from activities.migrate import (
     MIGRATIONS,
@@ -51,6 +52,7 @@ from tests.fixtures_activities import search_path_url
 PAYOUTS = cast(Table, PayoutRow.__table__)
 OUTCOMES = cast(Table, OutcomeRow.__table__)
 OUTBOX = cast(Table, OutboxRow.__table__)
+REQUEST_KEYS = cast(Table, RequestKeyRow.__table__)
 LOG = logging.getLogger(__name__)
 SINCE = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -58,7 +60,7 @@ SINCE = datetime(2026, 1, 1, tzinfo=UTC)
 def test_the_revisions_are_one_linear_chain_in_the_package() -> None:
     script = ScriptDirectory.from_config(alembic_config())
     chain = [revision.revision for revision in script.walk_revisions("base", "heads")]
-    assert chain[-2:] == ["0002_exact_money", "0001_baseline"]
+    assert chain[-3:] == ["0003_request_keys", "0002_exact_money", "0001_baseline"]
     assert len(script.get_heads()) == 1 == len(script.get_bases())
     assert MIGRATIONS.is_dir() and (MIGRATIONS / "env.py").is_file()
 
@@ -93,9 +95,10 @@ async def test_a_new_database_is_made_by_the_migrations_and_matches_the_models(b
         async with engines(url, schema) as (engine,):
             assert await current_revision(engine) is None
             await upgrade_to_head(engine)
-            assert await current_revision(engine) == head_revision() == "0002_exact_money"
+            assert await current_revision(engine) == head_revision() == "0003_request_keys"
             async with engine.connect() as conn:
-                assert await conn.run_sync(table_names) == {"alembic_version", "payouts", "outbox", "outcomes"}
+                tables = {"alembic_version", "payouts", "outbox", "outcomes", "request_keys"}
+                assert await conn.run_sync(table_names) == tables
         assert await differences_from_models(url, schema) == []
 
 
@@ -186,3 +189,32 @@ async def test_the_exact_money_revision_downgrades_and_upgrades_without_loss(tmp
         finally:
             await engine.dispose()
     assert payouts == {key: int(amount * 100) for key, amount in EXACT_PAYOUTS.items()}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_the_request_keys_revision_downgrades_and_upgrades(backend: str, tmp_path: Path) -> None:
+    """0003 adds the HTTP API's `request_keys` (one key per endpoint, caller and complaint) and nothing else."""
+    with empty_database(backend, tmp_path) as (url, schema):
+        async with engines(url, schema) as (engine,):
+            await upgrade_to_head(engine)
+            async with schema_lock(engine) as conn:
+                await conn.run_sync(lambda sync: command.downgrade(alembic_config(sync), "0002_exact_money"))
+            async with engine.connect() as conn:
+                assert await conn.run_sync(table_names) == {"alembic_version", "payouts", "outbox", "outcomes"}
+            await upgrade_to_head(engine)
+            assert await current_revision(engine) == "0003_request_keys"
+            row = {
+                "scope": "messages",
+                "caller": "crm",
+                "complaint_id": "C-1",
+                "idempotency_key": "k-1",
+                "body_sha256": "0" * 64,
+                "created_at": SINCE,
+            }
+            async with engine.begin() as conn:
+                await conn.execute(insert(REQUEST_KEYS).values(row))
+                await conn.execute(insert(REQUEST_KEYS).values({**row, "complaint_id": "C-2"}))
+            with pytest.raises(IntegrityError):
+                async with engine.begin() as conn:
+                    await conn.execute(insert(REQUEST_KEYS).values({**row, "body_sha256": "1" * 64}))
+        assert await differences_from_models(url, schema) == []
