@@ -19,9 +19,10 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.config import ActivityConfig
-from activities.db import create_tables, make_engine
+from activities.db import make_engine
 from activities.ledger import PayoutLedger
 from activities.mailer import DeliveryError, build_email, deliver
+from activities.migrate import upgrade_to_head
 from activities.outbox import Outbox, message_id_for
 from activities.outcomes import OutcomeStore
 from activities.payout_gateway import PayoutGateway, make_gateway
@@ -51,10 +52,10 @@ class ComplaintActivities:
         self.outcomes = OutcomeStore(self.engine, activity.logger)
 
     async def prepare(self) -> None:
-        """Create data directories and missing tables; safe to run on every worker start."""
+        """Create data directories and bring the database to the newest schema; safe on every worker start."""
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.settings.mail_dir.mkdir(parents=True, exist_ok=True)
-        await create_tables(self.engine)
+        await upgrade_to_head(self.engine)
 
     async def close(self) -> None:
         try:

@@ -1,19 +1,34 @@
-"""The relational store behind the activities: payout ledger, outbox and outcome records.
+"""The relational store behind the activities (payout ledger, outbox, outcome records) and the
+HTTP API's idempotency keys.
 
 SQLAlchemy 2 declarative tables over an async engine, so the same code runs on the
 default SQLite file (via aiosqlite) and on PostgreSQL (via psycopg 3) in production.
+The schema itself is made by the Alembic migrations (`activities/migrate.py`): a change to
+these tables needs a new revision there. Money is stored exactly, as integer minor units.
 """
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Connection, DateTime, Integer, Numeric, String, Text, event, insert, inspect, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Dialect,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    event,
+    insert,
+)
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.sql.schema import Table
@@ -25,6 +40,39 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def to_minor_units(amount: Decimal) -> int:
+    """19.99 -> 1999. Refuses what is not a whole number of cents: money is never rounded silently."""
+    minor = Decimal(amount).scaleb(2)
+    if not minor.is_finite() or minor != minor.to_integral_value():
+        raise ValueError(f"{amount!r} is not a whole number of cents")
+    return int(minor)
+
+
+def from_minor_units(minor: int | Decimal) -> Decimal:
+    """1999 -> Decimal("19.99"): always two places, never through a float."""
+    whole = Decimal(minor)
+    if not whole.is_finite() or whole != whole.to_integral_value():
+        raise ValueError(f"{minor!r} is not a whole number of minor units")
+    return whole.scaleb(-2)
+
+
+class Money(TypeDecorator[Decimal]):
+    """A `Decimal` with two places in Python, an exact BIGINT of minor units (cents) in the database.
+
+    SQLite has no exact decimal (NUMERIC stores a REAL there), so sums and caps compare
+    integers on every backend. The currency lives in a column of its own.
+    """
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> int | None:
+        return None if value is None else to_minor_units(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        return None if value is None else from_minor_units(value)
 
 
 class Base(DeclarativeBase):
@@ -42,7 +90,7 @@ class PayoutRow(Base):
     workflow_id: Mapped[str] = mapped_column(String(200))
     customer_id: Mapped[str] = mapped_column(String(100), index=True)
     category: Mapped[str | None] = mapped_column(String(50), nullable=True)
-    amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    amount: Mapped[Decimal] = mapped_column(Money())
     currency: Mapped[str] = mapped_column(String(3))
     items: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     approved_by: Mapped[str] = mapped_column(String(100))
@@ -84,7 +132,7 @@ class OutcomeRow(Base):
     root_cause: Mapped[str | None] = mapped_column(Text, nullable=True)
     recurring: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     severity: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    remedy_total: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    remedy_total: Mapped[Decimal] = mapped_column(Money())
     currency: Mapped[str] = mapped_column(String(3))
     paid: Mapped[bool] = mapped_column(Boolean)
     csat: Mapped[int | None] = mapped_column(Integer, nullable=True)
@@ -93,6 +141,27 @@ class OutcomeRow(Base):
     reopened: Mapped[bool] = mapped_column(Boolean)
     investigation_escalated: Mapped[bool] = mapped_column(Boolean)
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class RequestKeyRow(Base):
+    """One row per `Idempotency-Key` the HTTP API was sent, scoped by endpoint, calling system and
+    complaint: the hash of the request it came with and, once final, the answer given to it.
+
+    A request with the same key and body gets the stored answer; another body gets 409.
+    """
+
+    __tablename__ = "request_keys"
+    __table_args__ = (UniqueConstraint("scope", "caller", "complaint_id", "idempotency_key", name="uq_request_keys"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    scope: Mapped[str] = mapped_column(String(100))  # the endpoint, e.g. `messages`
+    caller: Mapped[str] = mapped_column(String(100))  # the calling system (its API key's name)
+    complaint_id: Mapped[str] = mapped_column(String(100))
+    idempotency_key: Mapped[str] = mapped_column(String(200))
+    body_sha256: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None until the answer is final
+    response: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _: Any) -> None:
@@ -112,50 +181,6 @@ def make_engine(url: str, schema: str | None = None) -> AsyncEngine:
     if schema is not None:
         engine = engine.execution_options(schema_translate_map={None: schema})
     return engine
-
-
-# Columns added after a table first shipped: nullable, so adding them to an existing
-# database is safe. Anything beyond adding nullable columns calls for Alembic migrations.
-ADDED_COLUMNS: dict[str, tuple[str, ...]] = {"payouts": ("category",), "outbox": ("customer_id",)}
-
-# Any fixed 64-bit number works; it only has to be the same in every worker.
-SCHEMA_LOCK_KEY = 0x436F6D706C61696E  # "Complain"
-CREATE_TABLES_ATTEMPTS = 3
-
-
-async def create_tables(engine: AsyncEngine) -> None:
-    """Idempotent: creates what is missing and adds the columns of `ADDED_COLUMNS` to old tables.
-
-    Safe when several workers start at once. On PostgreSQL a transaction-scoped advisory
-    lock lets one create the tables while the others wait. SQLite has no such lock: a
-    worker that loses the race between its check and its CREATE fails once, and its
-    second pass finds the tables there.
-    """
-    for attempt in range(1, CREATE_TABLES_ATTEMPTS + 1):
-        try:
-            async with engine.begin() as conn:
-                if conn.dialect.name == "postgresql":
-                    await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
-                await conn.run_sync(Base.metadata.create_all)
-                await conn.run_sync(_add_missing_columns)
-            return
-        except DBAPIError:
-            if attempt == CREATE_TABLES_ATTEMPTS:
-                raise
-            await asyncio.sleep(0.2 * attempt)
-
-
-def _add_missing_columns(conn: Connection) -> None:
-    schema = conn.get_execution_options().get("schema_translate_map", {}).get(None)
-    for table_name, columns in ADDED_COLUMNS.items():
-        table = Base.metadata.tables[table_name]
-        present = {column["name"] for column in inspect(conn).get_columns(table_name, schema=schema)}
-        for name in columns:
-            if name not in present:
-                column = table.c[name]
-                kind = column.type.compile(dialect=conn.dialect)
-                target = f"{schema}.{table_name}" if schema else table_name
-                conn.execute(text(f"ALTER TABLE {target} ADD COLUMN {name} {kind}"))
 
 
 async def insert_or_ignore(conn: AsyncConnection, table: Table, values: dict[str, Any], key: str) -> bool:

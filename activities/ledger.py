@@ -7,11 +7,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import cast
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import BigInteger, ColumnElement, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.schema import Table
 
-from activities.db import PayoutRow, as_utc, insert_or_ignore, utcnow
+from activities.db import PayoutRow, as_utc, from_minor_units, insert_or_ignore, utcnow
 from complaints.payout import PayoutReceipt, PayoutRequest
 
 _payouts = cast(Table, PayoutRow.__table__)
@@ -94,14 +94,15 @@ class PayoutLedger:
     async def _sum(
         self, condition: ColumnElement[bool], since: datetime, currency: str, exclude_workflow_id: str | None
     ) -> Decimal:
-        statement = select(func.coalesce(func.sum(_payouts.c.amount), 0)).where(
+        minor_units = type_coerce(_payouts.c.amount, BigInteger)  # summed as integers, exact on every backend
+        statement = select(func.coalesce(func.sum(minor_units), 0)).where(
             condition, _payouts.c.created_at >= since, _payouts.c.currency == currency
         )
         if exclude_workflow_id is not None:
             statement = statement.where(_payouts.c.workflow_id != exclude_workflow_id)
         async with self._engine.connect() as conn:
             total = (await conn.execute(statement)).scalar_one()
-        return Decimal(str(total)).quantize(Decimal("0.01"))
+        return from_minor_units(total)
 
     async def count(self, idempotency_key: str | None = None) -> int:
         """How many ledger rows (for one key): what tests and reports check."""

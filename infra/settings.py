@@ -37,7 +37,8 @@ class Settings(BaseSettings):
     )
     database_url: str | None = Field(
         None,
-        description="Store for the payout ledger, outbox and outcomes (SQLAlchemy URL). "
+        description="Store for the payout ledger, outbox, outcomes and the HTTP API's `Idempotency-Key` answers "
+        "(SQLAlchemy URL). "
         "Unset: `sqlite+aiosqlite:///<data dir>/complaints.db`; PostgreSQL: `postgresql+psycopg://user:pw@host/db`.",
     )
     task_queue: str = Field("complaints", description="Temporal task queue the worker polls and starters use.")

@@ -5,7 +5,9 @@ Every route goes through `starter.client` with the same models as `complaints st
 `complaints admin`, so the CLI, the library and the API validate the same way, start the same
 idempotent way and refuse with the workflow's own reason. One Temporal client serves the app
 for its whole life. Run it with `complaints api`. In front of the routes: `guards` (keys, body
-size); behind them: `errors` (one status code per failure).
+size); behind them: `errors` (one status code per failure). Every update carries an update id
+derived from the request (`starter.client.request_ids`); `request_keys` keeps the answers to
+`Idempotency-Key`s.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Annotated, Final, Literal
 import structlog
 import uvicorn
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response, Security, status
+from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, Field
 from temporalio.client import Client
@@ -32,6 +35,7 @@ from complaints.intake import ComplaintInput, workflow_id_for
 from infra.settings import Settings
 from starter.api.errors import ERROR_RESPONSES, Problem, add_error_handlers
 from starter.api.guards import API_KEY_HEADER, MISSING_KEY, ApiKeys, BodySizeLimit
+from starter.api.request_keys import Answer, KeyedRequest, RequestKeys, idempotency_key
 from starter.client import (
     IntakeChecks,
     complaint_id_of,
@@ -40,8 +44,11 @@ from starter.client import (
     first_line,
     query_status,
     send_action,
+    sha256_of,
     start_complaint,
     ui_link,
+    update_id_for,
+    update_id_for_key,
 )
 from workflows.search_attributes import COMPLAINT_STAGE
 
@@ -103,7 +110,14 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
+def _request_keys(request: Request) -> RequestKeys:
+    keys: RequestKeys = request.app.state.request_keys
+    return keys
+
+
 Caller = Annotated[str, Depends(authenticate)]
+Keys = Annotated[RequestKeys, Depends(_request_keys)]
+IdempotencyKey = Annotated[str | None, Depends(idempotency_key)]
 Temporal = Annotated[Client, Depends(_temporal)]
 AppSettings = Annotated[Settings, Depends(_settings)]
 
@@ -141,39 +155,47 @@ complaints = APIRouter(prefix="/complaints", tags=["complaints"])
 @complaints.post(
     "",
     status_code=status.HTTP_201_CREATED,
+    response_model=ComplaintReceipt,
     summary="Open a complaint (idempotent on its id)",
     responses={200: {"model": ComplaintReceipt, "description": "It already existed with this same content."}},
 )
 async def open_complaint(
-    complaint: ComplaintInput, caller: Caller, client: Temporal, settings: AppSettings, response: Response
-) -> ComplaintReceipt:
+    complaint: ComplaintInput, caller: Caller, client: Temporal, settings: AppSettings, keys: Keys, key: IdempotencyKey
+) -> Response:
     """Start the complaint's workflow: 201 when this call started it, 200 when the same complaint
     already existed (running or closed; it is never started twice), 409 when its id is taken by
     a complaint with other content (which is left unchanged). 422 also for a complaint that is well
     formed but would fail in its case: an unknown `regulatory_profile`, a `received_at` outside the
-    window (the rules file and the window are the worker's settings)."""
-    checks = await asyncio.to_thread(IntakeChecks.from_settings, settings)  # reads the rules file
-    result = await start_complaint(client, complaint, settings.task_queue, checks=checks)
-    log.info("complaint received", caller=caller, complaint_id=complaint.id, outcome=result.outcome)
-    if result.same_input is False:
-        raise HTTPException(
-            status.HTTP_409_CONFLICT,
-            detail=f"complaint {complaint.id} already exists with different content; it was not changed",
+    window (the rules file and the window are the worker's settings). With an `Idempotency-Key`,
+    a repeat gets the first answer (201 again, not 200)."""
+
+    async def work() -> Answer:
+        checks = await asyncio.to_thread(IntakeChecks.from_settings, settings)  # reads the rules file
+        result = await start_complaint(client, complaint, settings.task_queue, checks=checks)
+        log.info("complaint received", caller=caller, complaint_id=complaint.id, outcome=result.outcome)
+        if result.same_input is False:
+            detail = f"complaint {complaint.id} already exists with different content; it was not changed"
+            return status.HTTP_409_CONFLICT, {"detail": detail}
+        stage: Stage | None = Stage.RECEIVED
+        if not result.started:
+            _, description = await find_complaint(client, complaint.id)
+            stage = _stage(description.typed_search_attributes.get(COMPLAINT_STAGE))
+        receipt = ComplaintReceipt(
+            complaint_id=result.complaint_id,
+            workflow_id=result.workflow_id,
+            run_id=result.run_id,
+            outcome="started" if result.started else "existing",
+            stage=stage,
+            closed=result.closed,
+            url=ui_link(settings.web_ui_url, client.namespace, result.workflow_id),
         )
-    stage: Stage | None = Stage.RECEIVED
-    if not result.started:
-        _, description = await find_complaint(client, complaint.id)
-        stage = _stage(description.typed_search_attributes.get(COMPLAINT_STAGE))
-        response.status_code = status.HTTP_200_OK
-    return ComplaintReceipt(
-        complaint_id=result.complaint_id,
-        workflow_id=result.workflow_id,
-        run_id=result.run_id,
-        outcome="started" if result.started else "existing",
-        stage=stage,
-        closed=result.closed,
-        url=ui_link(settings.web_ui_url, client.namespace, result.workflow_id),
-    )
+        return (status.HTTP_201_CREATED if result.started else status.HTTP_200_OK), receipt.model_dump(mode="json")
+
+    if key is None:
+        code, body = await work()
+        return JSONResponse(body, status_code=code)
+    keyed = KeyedRequest("complaints", caller, complaint_id_of(complaint.id), key, sha256_of(complaint))
+    return await keys.answer_once(keyed, work)
 
 
 @complaints.get("/{complaint_id}", summary="Where a complaint stands")
@@ -182,10 +204,12 @@ async def complaint_status(complaint_id: str, caller: Caller, client: Temporal) 
     return await query_status(client, complaint_id)
 
 
-@complaints.post("/{complaint_id}/messages", summary="Pass on something the customer sent")
+@complaints.post(
+    "/{complaint_id}/messages", response_model=ActionReceipt, summary="Pass on something the customer sent"
+)
 async def customer_message(
-    complaint_id: str, message: CustomerMessage, caller: Caller, client: Temporal
-) -> ActionReceipt:
+    complaint_id: str, message: CustomerMessage, caller: Caller, client: Temporal, keys: Keys, key: IdempotencyKey
+) -> Response:
     """New information or a reply from the customer, as the `add_customer_message` update.
 
     The same `message_id` twice is recorded once, so retrying is safe. Without a `channel`,
@@ -194,29 +218,37 @@ async def customer_message(
     if "channel" not in message.model_fields_set:
         message = message.model_copy(update={"channel": caller})
     log.info("customer message", caller=caller, complaint_id=complaint_id, message_id=message.message_id)
-    return _receipt(complaint_id, await send_action(client, complaint_id, message))
+    return await _send(client, keys, "messages", caller, complaint_id, message, key)
 
 
-@complaints.post("/{complaint_id}/offer-response", summary="The customer's answer to the offer")
-async def offer_response(complaint_id: str, answer: OfferResponse, caller: Caller, client: Temporal) -> ActionReceipt:
+@complaints.post(
+    "/{complaint_id}/offer-response", response_model=ActionReceipt, summary="The customer's answer to the offer"
+)
+async def offer_response(
+    complaint_id: str, answer: OfferResponse, caller: Caller, client: Temporal, keys: Keys, key: IdempotencyKey
+) -> Response:
     """Accept, decline (with a reason) or counter (with an amount), as the `respond_to_offer` update.
 
     `recorded_by` (default `customer`) is recorded with the calling system: `customer via crm`.
     """
     answer = answer.model_copy(update={"recorded_by": f"{answer.recorded_by} via {caller}"})
     log.info("offer response", caller=caller, complaint_id=complaint_id, answer=answer.answer.value)
-    return _receipt(complaint_id, await send_action(client, complaint_id, answer))
+    return await _send(client, keys, "offer-response", caller, complaint_id, answer, key)
 
 
-@complaints.post("/{complaint_id}/feedback", summary="The customer's survey answer")
-async def feedback(complaint_id: str, answer: Feedback, caller: Caller, client: Temporal) -> ActionReceipt:
+@complaints.post("/{complaint_id}/feedback", response_model=ActionReceipt, summary="The customer's survey answer")
+async def feedback(
+    complaint_id: str, answer: Feedback, caller: Caller, client: Temporal, keys: Keys, key: IdempotencyKey
+) -> Response:
     """CSAT 1-5 and a comment, as the `submit_feedback` update."""
     log.info("feedback", caller=caller, complaint_id=complaint_id, csat=answer.csat)
-    return _receipt(complaint_id, await send_action(client, complaint_id, answer))
+    return await _send(client, keys, "feedback", caller, complaint_id, answer, key)
 
 
-@complaints.post("/{complaint_id}/priority", summary="Raise the priority")
-async def raise_priority(complaint_id: str, change: PriorityRaise, caller: Caller, client: Temporal) -> ActionReceipt:
+@complaints.post("/{complaint_id}/priority", response_model=ActionReceipt, summary="Raise the priority")
+async def raise_priority(
+    complaint_id: str, change: PriorityRaise, caller: Caller, client: Temporal, keys: Keys, key: IdempotencyKey
+) -> Response:
     """A higher priority (say, a vulnerable customer flagged in the CRM), as the `raise_priority` update:
     every SLA clock takes the shorter targets from its own start.
 
@@ -225,7 +257,32 @@ async def raise_priority(complaint_id: str, change: PriorityRaise, caller: Calle
     """
     change = change.model_copy(update={"reason": f"{change.reason} (via {caller})"})
     log.info("priority raise", caller=caller, complaint_id=complaint_id, priority=change.priority.value, by=change.by)
-    return _receipt(complaint_id, await send_action(client, complaint_id, change))
+    return await _send(client, keys, "priority", caller, complaint_id, change, key)
+
+
+async def _send(
+    client: Client, keys: RequestKeys, scope: str, caller: str, reference: str, action: BaseModel, key: str | None
+) -> Response:
+    """Send `action` as its update, with an update id derived from the request.
+
+    Without a key the id comes from the action itself (as the CLI's does), so an identical
+    retry is the same update. With one it comes from the key, scoped by endpoint, calling system
+    and complaint, and the answer to the key is stored (`request_keys`).
+    """
+    complaint_id = complaint_id_of(reference)
+    if key is None:
+        update_id = update_id_for(action, complaint_id)
+    else:
+        update_id = update_id_for_key(scope, caller, complaint_id, key)
+
+    async def work() -> Answer:
+        result = await send_action(client, complaint_id, action, update_id=update_id)
+        return status.HTTP_200_OK, _receipt(complaint_id, result).model_dump(mode="json")
+
+    if key is None:
+        code, body = await work()
+        return JSONResponse(body, status_code=code)
+    return await keys.answer_once(KeyedRequest(scope, caller, complaint_id, key, sha256_of(action)), work)
 
 
 def _stage(value: str | None) -> Stage | None:
@@ -260,10 +317,15 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.temporal = client or await connect_or_explain()
+        # The answers to `Idempotency-Key`s are kept in the app database (the worker's).
+        app.state.request_keys = RequestKeys(settings.effective_database_url, settings.data_dir)
         if keys.insecure_dev:
             log.warning("serving WITHOUT API keys (--insecure-dev): for this machine only")
         log.info("HTTP intake API ready", namespace=app.state.temporal.namespace, systems=keys.systems)
-        yield
+        try:
+            yield
+        finally:
+            await app.state.request_keys.close()
 
     app = FastAPI(
         title="Complaintflow intake API",

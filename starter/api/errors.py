@@ -15,11 +15,20 @@ from fastapi import FastAPI, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DBAPIError
 from temporalio.service import RPCError, RPCStatusCode
 
 from complaints.intake import InvalidInput, describe_problems
 from starter.api.guards import API_KEY_HEADER, MISSING_KEY, ApiKeys
-from starter.client import ComplaintError, NoAnswer, QueryFailed, Refused, RulesUnavailable, UnknownComplaint
+from starter.client import (
+    ComplaintError,
+    NoAnswer,
+    QueryFailed,
+    Refused,
+    RulesUnavailable,
+    UnknownComplaint,
+    first_line,
+)
 
 log = structlog.get_logger("complaintflow.api")
 
@@ -40,10 +49,20 @@ class ValidationProblem(Problem):
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": Problem, "description": "Missing or unknown API key."},
     404: {"model": Problem, "description": "No complaint with this id."},
-    409: {"model": Problem, "description": "Refused by the workflow (wrong stage, closed…): its reason, verbatim."},
+    409: {
+        "model": Problem,
+        "description": "Refused by the workflow (wrong stage, closed…): its reason, verbatim; "
+        "or an `Idempotency-Key` already used with a different request.",
+    },
     413: {"model": Problem, "description": "The body is over COMPLAINTS_API_MAX_BODY_BYTES."},
-    422: {"model": ValidationProblem, "description": "Invalid input; every problem names its field."},
-    503: {"model": Problem, "description": "Temporal or the worker did not answer in time; safe to retry."},
+    422: {
+        "model": ValidationProblem,
+        "description": "Invalid input; every problem names its field (or the `Idempotency-Key` header).",
+    },
+    503: {
+        "model": Problem,
+        "description": "Temporal, the worker or the app database did not answer in time; safe to retry.",
+    },
 }
 
 _STATUS_FOR: list[tuple[type[ComplaintError], int]] = [
@@ -60,13 +79,27 @@ def _problem(code: int, detail: str, **extra: Any) -> JSONResponse:
     return JSONResponse({"detail": detail, **extra}, status_code=code, headers=headers)
 
 
-async def _complaint_error(request: Request, exc: Exception) -> Response:
+def answer_for(exc: ComplaintError | InvalidInput) -> tuple[int, dict[str, Any]] | None:
+    """The status and JSON body the API answers this failure with; None for a bug (a 500)."""
+    if isinstance(exc, InvalidInput):
+        return status.HTTP_422_UNPROCESSABLE_CONTENT, {
+            "detail": str(exc),
+            "errors": [_field_problem(problem) for problem in exc.errors],
+        }
     for kind, code in _STATUS_FOR:
         if isinstance(exc, kind):
-            detail = exc.reason if isinstance(exc, Refused) else str(exc)
-            log.info("answered with an error", path=request.url.path, status=code, detail=detail)
-            return _problem(code, detail)
-    raise exc  # any other ComplaintError is a bug: a 500 with a logged traceback
+            return code, {"detail": exc.reason if isinstance(exc, Refused) else str(exc)}
+    return None
+
+
+async def _complaint_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ComplaintError)
+    answer = answer_for(exc)
+    if answer is None:
+        raise exc  # any other ComplaintError is a bug: a 500 with a logged traceback
+    code, body = answer
+    log.info("answered with an error", path=request.url.path, status=code, detail=body["detail"])
+    return _problem(code, **body)
 
 
 async def _temporal_error(request: Request, exc: Exception) -> Response:
@@ -75,6 +108,16 @@ async def _temporal_error(request: Request, exc: Exception) -> Response:
     if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
         return _problem(status.HTTP_503_SERVICE_UNAVAILABLE, f"cannot reach Temporal: {exc.message}")
     return _problem(status.HTTP_502_BAD_GATEWAY, f"error from Temporal ({exc.status.name}): {exc.message}")
+
+
+async def _database_error(request: Request, exc: Exception) -> Response:
+    """The app database (where `Idempotency-Key` answers are kept) failed. A retry with the same key is
+    safe: it carries the same update id, so Temporal applies the update at most once."""
+    assert isinstance(exc, DBAPIError)
+    log.warning("app database call failed", path=request.url.path, error=first_line(str(exc.orig)))
+    return _problem(
+        status.HTTP_503_SERVICE_UNAVAILABLE, f"the app database did not answer: {first_line(str(exc.orig))}"
+    )
 
 
 async def _invalid_request(request: Request, exc: Exception) -> Response:
@@ -99,9 +142,11 @@ async def _invalid_request(request: Request, exc: Exception) -> Response:
 async def _refused_at_intake(request: Request, exc: Exception) -> Response:
     """422 for what the models take but a case would fail on (`IntakeChecks`), worded the same way."""
     assert isinstance(exc, InvalidInput)
-    errors = [_field_problem(problem) for problem in exc.errors]
-    log.info("refused at intake", path=request.url.path, fields=[error["field"] for error in errors])
-    return _problem(422, str(exc), errors=errors)
+    answer = answer_for(exc)
+    assert answer is not None
+    code, body = answer
+    log.info("refused at intake", path=request.url.path, fields=[error["field"] for error in body["errors"]])
+    return _problem(code, **body)
 
 
 def _field_problem(problem: Mapping[str, Any]) -> dict[str, str]:
@@ -124,5 +169,6 @@ def _located_in_body(problem: Any) -> dict[str, Any]:
 def add_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ComplaintError, _complaint_error)
     app.add_exception_handler(RPCError, _temporal_error)
+    app.add_exception_handler(DBAPIError, _database_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(InvalidInput, _refused_at_intake)

@@ -35,17 +35,39 @@ from complaints.actions import (
     Withdrawal,
 )
 from complaints.intake import ContactChannel, Priority
-from starter.cli.common import ComplaintRef, ExitCode, OptionalStaff, Staff, build, fail, run
-from starter.client import send_action
+from starter.cli.common import ComplaintRef, ExitCode, OptionalStaff, RequestId, Staff, build, error, fail, run
+from starter.client import RequestIdReused, accepted_action, canonical, send_action, update_id_for
 
 acting = typer.Typer()
 
 
-def _act(reference: str, action: BaseModel) -> None:
-    async def work(client: Client) -> str:
-        return await send_action(client, reference, action)
+def _act(reference: str, action: BaseModel, request_id: str | None) -> None:
+    """Send the action as an update whose id is derived from the request (see `request_ids`).
 
-    print(run(work), flush=True)
+    Running the same command again is the same update: Temporal answers with the first
+    outcome and applies nothing twice. When the history shows it was applied already, stderr
+    says so; a `--request-id` already used for a different request is refused (exit 2).
+    """
+    if request_id is not None and not request_id.strip():
+        fail(ExitCode.INVALID, "invalid input: --request-id: give a non-empty id, or leave it out")
+    update_id = update_id_for(action, reference, request_id=request_id)
+
+    async def work(client: Client) -> tuple[str, bool]:
+        earlier = await accepted_action(client, reference, update_id, type(action))
+        if earlier is not None and canonical(earlier) != canonical(action):
+            raise RequestIdReused(
+                f"--request-id {request_id!r} was already used on this complaint for a different request; "
+                "nothing was sent (use a new request id for a new request)"
+            )
+        return await send_action(client, reference, action, update_id=update_id), earlier is not None
+
+    answer, repeat = run(work)
+    print(answer, flush=True)
+    if repeat:
+        error(
+            f"(already done: update {update_id} was applied earlier; this is its first answer and nothing was "
+            "applied again. To do the same again on purpose, pass a new --request-id.)"
+        )
 
 
 @acting.command()
@@ -63,6 +85,7 @@ def findings(
     harm: Annotated[bool, typer.Option("--harm", help="It caused distress or lasting harm.")] = False,
     replace: Annotated[str | None, typer.Option(help="The item can be replaced: what it is.")] = None,
     replacement_cost: Annotated[str | None, typer.Option(help="What a new one costs us, e.g. 45.00.")] = None,
+    request_id: RequestId = None,
 ) -> None:
     """Submit the investigation's findings; the workflow then proposes a remedy."""
     if (replace is None) != (replacement_cost is None):
@@ -90,7 +113,7 @@ def findings(
             "replacement.cost": "--replacement-cost",
         },
     )
-    _act(reference, action)
+    _act(reference, action, request_id)
 
 
 @acting.command()
@@ -98,9 +121,10 @@ def approve(
     reference: ComplaintRef,
     by: Staff,
     comment: Annotated[str | None, typer.Option(help="Why, for the record.")] = None,
+    request_id: RequestId = None,
 ) -> None:
     """Approve the proposed remedy (your approval limit must cover it)."""
-    _act(reference, build(Approval, {"approver_id": by, "comment": comment}, {"approver_id": "--by"}))
+    _act(reference, build(Approval, {"approver_id": by, "comment": comment}, {"approver_id": "--by"}), request_id)
 
 
 @acting.command()
@@ -108,9 +132,10 @@ def reject(
     reference: ComplaintRef,
     by: Staff,
     reason: Annotated[str, typer.Option(help="Why; it goes back to review.", show_default=False)],
+    request_id: RequestId = None,
 ) -> None:
     """Reject the proposed remedy."""
-    _act(reference, build(Rejection, {"approver_id": by, "reason": reason}, {"approver_id": "--by"}))
+    _act(reference, build(Rejection, {"approver_id": by, "reason": reason}, {"approver_id": "--by"}), request_id)
 
 
 @acting.command()
@@ -119,11 +144,13 @@ def amend(
     by: Staff,
     amount: Annotated[str, typer.Option(help="The amount to approve instead, e.g. 75.00.", show_default=False)],
     reason: Annotated[str, typer.Option(help="Why this amount.", show_default=False)],
+    request_id: RequestId = None,
 ) -> None:
     """Approve a different amount than proposed."""
     _act(
         reference,
         build(Amendment, {"approver_id": by, "amount": amount, "reason": reason}, {"approver_id": "--by"}),
+        request_id,
     )
 
 
@@ -134,6 +161,7 @@ def offer_response(
     reason: Annotated[str | None, typer.Option(help="The customer's reason (decline, counter).")] = None,
     amount: Annotated[str | None, typer.Option(help="The customer's counter-offer amount.")] = None,
     by: OptionalStaff = None,
+    request_id: RequestId = None,
 ) -> None:
     """Record the customer's answer to the offer (e.g. given by phone)."""
     action = build(
@@ -141,7 +169,7 @@ def offer_response(
         {"answer": answer, "reason": reason, "counter_amount": amount, "recorded_by": by},
         {"counter_amount": "--amount", "recorded_by": "--by"},
     )
-    _act(reference, action)
+    _act(reference, action, request_id)
 
 
 @acting.command()
@@ -150,9 +178,10 @@ def payout(
     action: Annotated[PayoutAction, typer.Argument(help="What to do about the refused payout.", show_default=False)],
     by: Staff,
     note: Annotated[str | None, typer.Option(help="What was fixed, or how the customer was paid.")] = None,
+    request_id: RequestId = None,
 ) -> None:
     """After the payment system refused a payout: retry it, or record it as settled elsewhere."""
-    _act(reference, build(PayoutResolution, {"action": action, "by": by, "note": note or ""}, {}))
+    _act(reference, build(PayoutResolution, {"action": action, "by": by, "note": note or ""}, {}), request_id)
 
 
 @acting.command()
@@ -160,9 +189,10 @@ def reopen(
     reference: ComplaintRef,
     reason: Annotated[str, typer.Option(help="Why the customer is not satisfied.", show_default=False)],
     by: OptionalStaff = None,
+    request_id: RequestId = None,
 ) -> None:
     """Reopen a resolved complaint (within the reopen window): back to investigation."""
-    _act(reference, build(Reopen, {"reason": reason, "recorded_by": by}, {"recorded_by": "--by"}))
+    _act(reference, build(Reopen, {"reason": reason, "recorded_by": by}, {"recorded_by": "--by"}), request_id)
 
 
 @acting.command()
@@ -170,9 +200,10 @@ def feedback(
     reference: ComplaintRef,
     csat: Annotated[int, typer.Option(help="Customer satisfaction, 1 to 5.", show_default=False)],
     comment: Annotated[str | None, typer.Option(help="The customer's comment.")] = None,
+    request_id: RequestId = None,
 ) -> None:
     """Record the customer's survey answer."""
-    _act(reference, build(Feedback, {"csat": csat, "comment": comment}))
+    _act(reference, build(Feedback, {"csat": csat, "comment": comment}), request_id)
 
 
 @acting.command()
@@ -181,11 +212,13 @@ def reassign(
     to: Annotated[str, typer.Option("--to", help="Staff id of the new owner.", show_default=False)],
     brief: Annotated[str, typer.Option(help="Hand-over brief, so the customer never repeats anything.")],
     by: OptionalStaff = None,
+    request_id: RequestId = None,
 ) -> None:
     """Hand the complaint to someone else, with a brief."""
     _act(
         reference,
         build(Reassignment, {"to_staff_id": to, "brief": brief, "by": by}, {"to_staff_id": "--to", "by": "--by"}),
+        request_id,
     )
 
 
@@ -194,9 +227,10 @@ def note(
     reference: ComplaintRef,
     text: Annotated[str, typer.Argument(help="The note.", show_default=False)],
     by: Staff,
+    request_id: RequestId = None,
 ) -> None:
     """Add a note to the complaint's timeline."""
-    _act(reference, build(Note, {"author": by, "text": text}, {"author": "--by"}))
+    _act(reference, build(Note, {"author": by, "text": text}, {"author": "--by"}), request_id)
 
 
 @acting.command()
@@ -204,9 +238,10 @@ def withdraw(
     reference: ComplaintRef,
     reason: Annotated[str | None, typer.Option(help="Why it is withdrawn.")] = None,
     by: OptionalStaff = None,
+    request_id: RequestId = None,
 ) -> None:
     """Withdraw the complaint on the customer's behalf."""
-    _act(reference, build(Withdrawal, {"reason": reason, "recorded_by": by}, {"recorded_by": "--by"}))
+    _act(reference, build(Withdrawal, {"reason": reason, "recorded_by": by}, {"recorded_by": "--by"}), request_id)
 
 
 @acting.command()
@@ -214,9 +249,10 @@ def ask(
     reference: ComplaintRef,
     questions: Annotated[str, typer.Option(help="What we need from the customer (only what we don't have).")],
     by: Staff,
+    request_id: RequestId = None,
 ) -> None:
     """Ask the customer for information; the case clock pauses until they reply."""
-    _act(reference, build(InformationRequest, {"by": by, "questions": questions}, {}))
+    _act(reference, build(InformationRequest, {"by": by, "questions": questions}, {}), request_id)
 
 
 @acting.command()
@@ -225,9 +261,12 @@ def message(
     text: Annotated[str, typer.Argument(help="What the customer said, in their words.", show_default=False)],
     channel: Annotated[str, typer.Option(help="How it reached us (phone, letter, e-mail).")] = "phone",
     message_id: Annotated[str | None, typer.Option(help="An id, so recording it twice records it once.")] = None,
+    request_id: RequestId = None,
 ) -> None:
     """Record a message from the customer (for example a phone call): the owner is told."""
-    _act(reference, build(CustomerMessage, {"text": text, "channel": channel, "message_id": message_id}, {}))
+    _act(
+        reference, build(CustomerMessage, {"text": text, "channel": channel, "message_id": message_id}, {}), request_id
+    )
 
 
 @acting.command()
@@ -239,10 +278,11 @@ def contact(
         ContactChannel | None, typer.Option(help="Or reach them another way: the owner delivers each message.")
     ] = None,
     note: Annotated[str | None, typer.Option(help="How the address was checked.")] = None,
+    request_id: RequestId = None,
 ) -> None:
     """After our mail to the customer was refused: a corrected address, or another channel."""
     values = {"by": by, "email": email, "channel": channel, "note": note or ""}
-    _act(reference, build(ContactCorrection, values, {"email": "--email", "channel": "--channel"}))
+    _act(reference, build(ContactCorrection, values, {"email": "--email", "channel": "--channel"}), request_id)
 
 
 @acting.command()
@@ -253,9 +293,14 @@ def priority(
     ],
     by: Staff,
     reason: Annotated[str, typer.Option(help="Why it is more urgent now, for the timeline.", show_default=False)],
+    request_id: RequestId = None,
 ) -> None:
     """Raise the priority: every SLA clock takes the shorter targets from its own start."""
-    _act(reference, build(PriorityRaise, {"priority": level, "by": by, "reason": reason}, {"priority": "PRIORITY"}))
+    _act(
+        reference,
+        build(PriorityRaise, {"priority": level, "by": by, "reason": reason}, {"priority": "PRIORITY"}),
+        request_id,
+    )
 
 
 @acting.command()
@@ -263,6 +308,7 @@ def resume(
     reference: ComplaintRef,
     by: Staff,
     note: Annotated[str | None, typer.Option(help="What was done about the problem.")] = None,
+    request_id: RequestId = None,
 ) -> None:
     """After a problem that needed a person (see `admin doctor`): let the case go on."""
-    _act(reference, build(Resumption, {"by": by, "note": note or ""}, {}))
+    _act(reference, build(Resumption, {"by": by, "note": note or ""}, {}), request_id)

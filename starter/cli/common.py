@@ -19,7 +19,15 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from complaints.intake import InvalidInput
-from starter.client import ComplaintError, Refused, UnknownComplaint, Unreachable, connect_or_explain, temporal_address
+from starter.client import (
+    ComplaintError,
+    Refused,
+    RequestIdReused,
+    UnknownComplaint,
+    Unreachable,
+    connect_or_explain,
+    temporal_address,
+)
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
@@ -30,6 +38,16 @@ console = Console(width=None if sys.stdout.isatty() or "COLUMNS" in os.environ e
 ComplaintRef = Annotated[str, typer.Argument(help="Complaint id: C-1001 or complaint-C-1001.", show_default=False)]
 Staff = Annotated[str, typer.Option("--by", help="Staff id of whoever does this.", show_default=False)]
 OptionalStaff = Annotated[str | None, typer.Option("--by", help="Staff id recording it.", show_default=False)]
+RequestId = Annotated[
+    str | None,
+    typer.Option(
+        "--request-id",
+        help="Names this request: the same request id on the same complaint is the same update, applied once. "
+        "By default the id is derived from the command itself (action, complaint, every field, --by included), "
+        "so running the same command again, e.g. after no answer in time, does not do it twice.",
+        show_default=False,
+    ),
+]
 AsJson = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
 
@@ -82,6 +100,8 @@ def run(work: Callable[[Client], Awaitable[T]]) -> T:
             f"{exc}\nIs the server running (`make run` starts a dev server)? "
             "TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE / TEMPORAL_PROFILE choose another one.",
         )
+    except RequestIdReused as exc:
+        fail(ExitCode.INVALID, f"invalid input: {exc}")
     except ComplaintError as exc:  # NoAnswer, QueryFailed, …
         fail(ExitCode.FAILED, str(exc))
     except InvalidInput as exc:

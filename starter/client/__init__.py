@@ -7,8 +7,24 @@ same way. Import from here; the modules are how it is organised, not its interfa
 
 from starter.client.admission import IntakeChecks, RulesUnavailable, rules_for_intake
 from starter.client.connection import Unreachable, connect_or_explain, temporal_address
-from starter.client.errors import ComplaintError, NoAnswer, QueryFailed, Refused, UnknownComplaint, first_line
+from starter.client.errors import (
+    ComplaintError,
+    NoAnswer,
+    QueryFailed,
+    Refused,
+    RequestIdReused,
+    UnknownComplaint,
+    first_line,
+)
 from starter.client.lookup import WORKFLOW_TYPE, complaint_id_of, find_complaint, get_complaint, is_closed, ui_link
+from starter.client.request_ids import (
+    accepted_action,
+    action_name,
+    canonical,
+    sha256_of,
+    update_id_for,
+    update_id_for_key,
+)
 from starter.client.starting import (
     MEMO_INPUT_SHA256,
     StartResult,
@@ -42,11 +58,15 @@ __all__ = [
     "NoAnswer",
     "QueryFailed",
     "Refused",
+    "RequestIdReused",
     "RulesUnavailable",
     "StartResult",
     "UnknownComplaint",
     "Unreachable",
     "Update",
+    "accepted_action",
+    "action_name",
+    "canonical",
     "canonical_json",
     "complaint_id_of",
     "connect_or_explain",
@@ -63,10 +83,13 @@ __all__ = [
     "run_update",
     "search_attributes_for",
     "send_action",
+    "sha256_of",
     "start_complaint",
     "start_complaints",
     "summary_for",
     "temporal_address",
     "ui_link",
+    "update_id_for",
+    "update_id_for_key",
     "update_name",
 ]

@@ -32,6 +32,10 @@ class NoAnswer(ComplaintError):
     """The complaint exists but nothing answered in time (usually: no worker is running)."""
 
 
+class RequestIdReused(ComplaintError):
+    """A request id (`--request-id`) already named a different request on this complaint; nothing was sent."""
+
+
 class QueryFailed(ComplaintError):
     """The workflow could not answer a query (e.g. the worker failed to replay it)."""
 

@@ -4,25 +4,22 @@ concurrent retries; outcome records are written once per case."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Column, MetaData, Table, inspect
 from temporalio.testing import ActivityEnvironment
 
 from activities import ComplaintActivities
-from activities.db import Base, PayoutRow, create_tables, make_engine
+from activities.db import Base
 from complaints.case import CaseOutcome
 from complaints.intake import Category
 from complaints.payout import CustomerPaidQuery, PayoutRequest, payout_key
 from complaints.remedies import RemedyItem
 from complaints.standing import CustomerStanding, StandingQuery
 from infra.settings import Settings
-from tests.fixtures_activities import scratch_postgres_schema
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -173,58 +170,3 @@ async def test_customer_standing_reads_payouts_complaints_and_the_category_month
         earlier_complaints=1,  # not the withdrawn one, not the one over a year ago
         category_spent_this_month=Decimal("140.00"),  # billing since the 1st, anyone's, but not this case's
     )
-
-
-async def test_an_old_ledger_without_the_category_column_is_upgraded_in_place(
-    store: ComplaintActivities,
-) -> None:
-    async with store.engine.begin() as conn:
-        await conn.run_sync(lambda sync: PayoutRow.__table__.drop(sync))  # type: ignore[attr-defined]
-        old_columns = [  # the table as first shipped: everything but the category column
-            Column(c.name, c.type, primary_key=c.primary_key, unique=c.unique, nullable=c.nullable)
-            for c in PayoutRow.__table__.columns
-            if c.name != "category"
-        ]
-        old_table = Table("payouts", MetaData(), *old_columns)
-        await conn.run_sync(old_table.create)
-        await conn.execute(old_table.insert().values(**LEGACY_ROW))
-
-    await store.prepare()  # what a worker does on start
-
-    await store.ledger.record(billing_payout("complaint-NEW-1", "12.50"), paid_at=datetime.now(UTC))
-    since = datetime.now(UTC) - timedelta(days=1)
-    assert await store.ledger.spent_in_category("billing", since, "GBP") == Decimal("12.50")  # the old row has none
-    assert await store.ledger.paid_to_customer("cust-77", since, "GBP") == Decimal("42.50")  # both rows
-
-
-LEGACY_ROW = {
-    "idempotency_key": "complaint-OLD-1:proposal-1",
-    "complaint_id": "OLD-1",
-    "workflow_id": "complaint-OLD-1",
-    "customer_id": "cust-77",
-    "amount": Decimal("30.00"),
-    "currency": "GBP",
-    "items": [],
-    "approved_by": "auto",
-    "policy_version": "2026-11-a/v1",
-    "created_at": datetime.now(UTC),
-}
-
-
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
-async def test_workers_starting_together_create_the_tables_once(backend: str, tmp_path: Path) -> None:
-    """Several workers start at once on an empty database (a scale-out): none fails on CREATE TABLE."""
-    with contextlib.ExitStack() as stack:
-        if backend == "sqlite":
-            url, schema = f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}", None
-        else:
-            url, schema = stack.enter_context(scratch_postgres_schema("cf_race"))
-        engines = [make_engine(url, schema=schema) for _ in range(4)]
-        try:
-            await asyncio.gather(*(create_tables(engine) for engine in engines))
-            async with engines[0].connect() as conn:
-                names = await conn.run_sync(lambda sync: inspect(sync).get_table_names(schema=schema))
-        finally:
-            for engine in engines:
-                await engine.dispose()
-    assert {"payouts", "outbox", "outcomes"} <= set(names)

@@ -102,7 +102,7 @@ async def cli(dev_env: WorkflowEnvironment, *args: str) -> subprocess.CompletedP
 async def started(client: Client, c: ComplaintInput) -> Handle:
     (result,) = await start_complaints(client, [c], TASK_QUEUE)
     assert result.started
-    handle = client.get_workflow_handle_for(ComplaintWorkflow.run, c.workflow_id)
+    handle: Handle = client.get_workflow_handle_for(ComplaintWorkflow.run, c.workflow_id)
     await reach(handle, Stage.INVESTIGATING)
     return handle
 

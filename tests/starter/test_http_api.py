@@ -10,15 +10,12 @@ seconds, so a case reaches the survey within the test.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-import pytest_asyncio
 from pydantic import SecretStr
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
@@ -28,67 +25,12 @@ from complaints.intake import InvalidInput, parse_complaints
 from infra.settings import Settings
 from starter.api import ApiConfigError, ApiKeys, create_app
 from starter.client import find_complaint, query_timeline, send_action
-from starter.dev.mailsink import MailSink, free_port
-from tests.conftest import settings_for
+from starter.dev.mailsink import free_port
 from tests.http_support import assert_never_started, body, serving, wait_for_stage
-from tests.support import FINDINGS, PROJECT_ROOT, clean_environment, write_rules_file
-from tests.system.test_end_to_end import FAST_TIMINGS
-from worker import running_worker
+from tests.starter.conftest import KEYS, MAX_BODY
+from tests.support import FINDINGS, PROJECT_ROOT, clean_environment
 
 pytestmark = pytest.mark.devserver
-
-TASK_QUEUE = f"http-api-{uuid.uuid4().hex[:8]}"
-KEYS = {"crm": f"crm-{uuid.uuid4().hex}", "webform": f"webform-{uuid.uuid4().hex}"}
-MAX_BODY = 64 * 1024
-
-
-@pytest.fixture(scope="module")
-def api_settings(tmp_path_factory: pytest.TempPathFactory, session_mail_sink: MailSink) -> Settings:
-    directory = tmp_path_factory.mktemp("http-api")
-    return settings_for(
-        directory,
-        session_mail_sink,
-        task_queue=TASK_QUEUE,
-        rules_file=write_rules_file(directory, "2026-11-b-e2e", FAST_TIMINGS),
-        api_keys={name: SecretStr(key) for name, key in KEYS.items()},
-        api_max_body_bytes=MAX_BODY,
-    )
-
-
-@pytest.fixture(scope="module")
-def temporal_env(dev_env: WorkflowEnvironment) -> Iterator[None]:
-    """Point envconfig (and so the app's own client) at the session's dev server."""
-    with pytest.MonkeyPatch.context() as patch:
-        for name in [name for name in os.environ if name.startswith("TEMPORAL_")]:
-            patch.delenv(name)
-        patch.setenv("TEMPORAL_ADDRESS", dev_env.client.service_client.config.target_host)
-        patch.setenv("TEMPORAL_NAMESPACE", dev_env.client.namespace)
-        yield
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def base_url(dev_env: WorkflowEnvironment, api_settings: Settings, temporal_env: None) -> AsyncIterator[str]:
-    """The API (connecting on its own at startup) with a real worker behind it."""
-    async with running_worker(dev_env.client, api_settings), serving(create_app(api_settings)) as url:
-        yield url
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def crm(base_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=base_url, headers={"X-API-Key": KEYS["crm"]}, timeout=60) as http:
-        yield http
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def webform(base_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=base_url, headers={"X-API-Key": KEYS["webform"]}, timeout=60) as http:
-        yield http
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def anonymous(base_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=base_url, timeout=60) as http:
-        yield http
 
 
 @pytest.fixture
@@ -144,9 +86,16 @@ async def test_status_and_a_customer_message_reach_the_workflow(
     assert sent.json()["workflow_id"] == f"complaint-{complaint['id']}"
     assert sent.json()["result"].startswith(f"Recorded the customer's message on {complaint['id']}")
 
+    # The same body is the same update (its id is derived from the body): the first answer again.
     retried = await webform.post(f"/complaints/{complaint['id']}/messages", json=message)
     assert retried.status_code == 200, retried.text
-    assert retried.json()["result"] == f"Already recorded: message m-1 on {complaint['id']}."
+    assert retried.json() == sent.json()
+    # Under another update id (a key), the workflow's own check on message_id still holds.
+    keyed = await webform.post(
+        f"/complaints/{complaint['id']}/messages", json=message, headers={"Idempotency-Key": "other"}
+    )
+    assert keyed.status_code == 200, keyed.text
+    assert keyed.json()["result"] == f"Already recorded: message m-1 on {complaint['id']}."
 
     emailed = await crm.post(
         f"/complaints/{complaint['id']}/messages", json={"text": "Also: wrong VAT", "channel": "email"}

@@ -29,7 +29,7 @@ from starter.api import create_app
 from starter.cli import app
 from starter.cli.admin import admin
 from starter.cli.admin_queues import looking
-from starter.client import UPDATE_FOR_ACTION, query_name, update_name
+from starter.client import UPDATE_FOR_ACTION, query_name, update_id_for, update_name
 from workflows import ComplaintWorkflow
 
 DEFINITION = workflow._Definition.must_from_class(ComplaintWorkflow)
@@ -95,14 +95,29 @@ def update_for(model: type[BaseModel]) -> str:
     return update_name(UPDATE_FOR_ACTION[model])
 
 
-@contextlib.contextmanager
-def capturing_actions(*modules: Any) -> Iterator[list[BaseModel]]:
-    """Replace `send_action` where these modules call it: record the action, confirm it, send nothing."""
-    sent: list[BaseModel] = []
+class SentActions(list[BaseModel]):
+    """The actions sent, in order, and the update id each went with."""
 
-    async def send_action(client: object, reference: str, action: BaseModel, **_: object) -> str:
+    def __init__(self) -> None:
+        super().__init__()
+        self.update_ids: list[str | None] = []
+
+
+@contextlib.contextmanager
+def capturing_actions(*modules: Any) -> Iterator[SentActions]:
+    """Replace `send_action` where these modules call it: record the action, confirm it, send nothing.
+
+    The CLI's look at the history for an earlier update with the same id finds none.
+    """
+    sent = SentActions()
+
+    async def send_action(client: object, reference: str, action: BaseModel, **options: Any) -> str:
         sent.append(action)
+        sent.update_ids.append(options.get("update_id"))
         return "confirmed"
+
+    async def accepted_action(*_: object) -> None:
+        return None
 
     async def connect() -> object:
         return SimpleNamespace(namespace="contracts")
@@ -110,6 +125,8 @@ def capturing_actions(*modules: Any) -> Iterator[list[BaseModel]]:
     with pytest.MonkeyPatch.context() as patch:
         for module in modules:
             patch.setattr(module, "send_action", send_action)
+            if hasattr(module, "accepted_action"):
+                patch.setattr(module, "accepted_action", accepted_action)
         patch.setattr(starter.cli.common, "connect_or_explain", connect)
         yield sent
 
@@ -158,6 +175,11 @@ def test_each_admin_command_sends_one_action(command: str, args: list[str]) -> N
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == "confirmed"
     assert len(sent) == 1 and type(sent[0]) in UPDATE_FOR_ACTION
+    # The update id is derived from the request, so running the command again is the same update.
+    assert sent.update_ids == [update_id_for(sent[0], "C-1")]
+    with capturing_actions(starter.cli.admin_actions) as named:
+        assert CliRunner().invoke(app, ["admin", command, "C-1", *args, "--request-id", "r-1"]).exit_code == 0
+    assert named.update_ids == [update_id_for(sent[0], "C-1", request_id="r-1")]
 
 
 def test_every_update_has_a_cli_command() -> None:
@@ -200,6 +222,7 @@ def test_every_update_has_a_route_or_a_reason_not_to(http: TestClient) -> None:
         assert response.status_code == 200, response.text
         assert response.json()["result"] == "confirmed"
         assert len(sent) == 1
+        assert sent.update_ids == [update_id_for(sent[0], "C-1")]  # derived from the body, as the CLI's
         reached.add(update_for(type(sent[0])))
     assert reached == set(UPDATES) - set(NOT_ON_HTTP)
     assert set(NOT_ON_HTTP) <= set(UPDATES), "a reason given for an update the workflow does not have"

@@ -211,8 +211,8 @@ async def test_one_complaint_from_receipt_to_closed_through_the_cli(
         )
         assert len(payouts) == 1, payouts
         ((amount, currency, approved_by, paid_complaint),) = payouts
-        assert (Decimal(str(amount)), currency, approved_by, paid_complaint) == (
-            Decimal("122.40"),
+        assert (amount, currency, approved_by, paid_complaint) == (
+            12240,  # exact integer cents: 122.40
             "GBP",
             "tl-jordan",
             complaint_id,

@@ -248,7 +248,7 @@ def ledger_rows(url: str, schema: str) -> list[tuple[str, str, Decimal, str]]:
     plain = url.replace("postgresql+psycopg://", "postgresql://", 1)
     with psycopg.connect(plain) as conn:
         cursor = conn.execute(f'SELECT idempotency_key, complaint_id, amount, approved_by FROM "{schema}".payouts')
-        return [(str(k), str(c), Decimal(a), str(by)) for k, c, a, by in cursor.fetchall()]
+        return [(str(k), str(c), Decimal(a).scaleb(-2), str(by)) for k, c, a, by in cursor.fetchall()]  # cents
 
 
 def acknowledgements(mail_dir: Path) -> Counter[str]:

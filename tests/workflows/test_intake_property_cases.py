@@ -124,7 +124,7 @@ async def test_every_complaint_intake_takes_is_acknowledged_without_a_failed_tas
 
     for complaint, result in zip(complaints, results, strict=True):
         assert result.started, complaint
-        handle = client.get_workflow_handle_for(ComplaintWorkflow.run, result.workflow_id)
+        handle: Handle = client.get_workflow_handle_for(ComplaintWorkflow.run, result.workflow_id)
         assert await investigating_or_failed(handle) == (Stage.INVESTIGATING, []), complaint.model_dump_json()
         await timers_started(handle, ["investigation reminder"])  # the task after the acknowledgement completed
         assert await failed_tasks(handle) == [], complaint.model_dump_json()

@@ -1,0 +1,62 @@
+-- The app database on SQLite as the code made it before the Alembic migrations:
+-- `Base.metadata.create_all` of activities/db.py at commit a1de5e2, money as NUMERIC(12, 2) (a REAL on SQLite).
+CREATE TABLE outbox (
+	id INTEGER NOT NULL,
+	idempotency_key VARCHAR(200) NOT NULL,
+	kind VARCHAR(50) NOT NULL,
+	customer_id VARCHAR(100),
+	recipient VARCHAR(320) NOT NULL,
+	subject TEXT NOT NULL,
+	message_id VARCHAR(200) NOT NULL,
+	status VARCHAR(10) NOT NULL,
+	attempts INTEGER NOT NULL,
+	last_error TEXT,
+	created_at DATETIME NOT NULL,
+	sent_at DATETIME,
+	PRIMARY KEY (id),
+	UNIQUE (idempotency_key)
+);
+CREATE INDEX ix_outbox_customer_id ON outbox (customer_id);
+CREATE TABLE outcomes (
+	id INTEGER NOT NULL,
+	workflow_id VARCHAR(200) NOT NULL,
+	complaint_id VARCHAR(100) NOT NULL,
+	customer_id VARCHAR(100) NOT NULL,
+	category VARCHAR(50) NOT NULL,
+	priority VARCHAR(20) NOT NULL,
+	outcome VARCHAR(30) NOT NULL,
+	root_cause TEXT,
+	recurring BOOLEAN,
+	severity INTEGER,
+	remedy_total NUMERIC(12, 2) NOT NULL,
+	currency VARCHAR(3) NOT NULL,
+	paid BOOLEAN NOT NULL,
+	csat INTEGER,
+	received_at DATETIME NOT NULL,
+	closed_at DATETIME NOT NULL,
+	reopened BOOLEAN NOT NULL,
+	investigation_escalated BOOLEAN NOT NULL,
+	recorded_at DATETIME NOT NULL,
+	PRIMARY KEY (id),
+	UNIQUE (workflow_id)
+);
+CREATE INDEX ix_outcomes_category ON outcomes (category);
+CREATE INDEX ix_outcomes_complaint_id ON outcomes (complaint_id);
+CREATE TABLE payouts (
+	id INTEGER NOT NULL,
+	idempotency_key VARCHAR(200) NOT NULL,
+	complaint_id VARCHAR(100) NOT NULL,
+	workflow_id VARCHAR(200) NOT NULL,
+	customer_id VARCHAR(100) NOT NULL,
+	category VARCHAR(50),
+	amount NUMERIC(12, 2) NOT NULL,
+	currency VARCHAR(3) NOT NULL,
+	items JSON NOT NULL,
+	approved_by VARCHAR(100) NOT NULL,
+	policy_version VARCHAR(100) NOT NULL,
+	created_at DATETIME NOT NULL,
+	PRIMARY KEY (id),
+	UNIQUE (idempotency_key)
+);
+CREATE INDEX ix_payouts_complaint_id ON payouts (complaint_id);
+CREATE INDEX ix_payouts_customer_id ON payouts (customer_id);
