@@ -23,6 +23,7 @@ def run_migrations(connection: Connection) -> None:
         connection=connection,
         target_metadata=Base.metadata,
         version_table_schema=app_schema(connection),  # the version beside the tables (a test's own schema)
+        transactional_ddl=True,  # on SQLite too: schema_lock began the transaction (BEGIN IMMEDIATE)
         render_as_batch=True,  # autogenerate writes ALTERs SQLite can run (a table rebuild)
         compare_type=True,
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -20,7 +21,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import BigInteger, Connection, Table, insert, select, type_coerce
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from activities.db import Base, OutboxRow, OutcomeRow, PayoutRow, RequestKeyRow, make_engine
@@ -218,3 +219,23 @@ async def test_the_request_keys_revision_downgrades_and_upgrades(backend: str, t
                 async with engine.begin() as conn:
                     await conn.execute(insert(REQUEST_KEYS).values({**row, "body_sha256": "1" * 64}))
         assert await differences_from_models(url, schema) == []
+
+
+async def test_a_failed_upgrade_on_sqlite_leaves_the_database_as_it_was(tmp_path: Path) -> None:
+    """The whole upgrade is one transaction on SQLite too: payouts converted, then outcomes' rebuild fails."""
+    with legacy_database("sqlite_today", tmp_path) as (url, schema):
+        with sqlite3.connect(tmp_path / "app.db") as conn:
+            conn.execute("CREATE TABLE _alembic_tmp_outcomes (id INTEGER)")  # in the way of the batch rebuild
+        async with engines(url, schema) as (engine,):
+            with pytest.raises(OperationalError, match="_alembic_tmp_outcomes already exists"):
+                await upgrade_to_head(engine)
+            assert await current_revision(engine) is None
+        with sqlite3.connect(tmp_path / "app.db") as conn:
+            assert "alembic_version" not in {name for (name,) in conn.execute("SELECT name FROM sqlite_master")}
+            amounts = dict(conn.execute("SELECT idempotency_key, amount FROM payouts").fetchall())
+            assert amounts["complaint-L-2:proposal-1"] == 19.99 and type(amounts["complaint-L-2:proposal-1"]) is float
+            conn.execute("DROP TABLE _alembic_tmp_outcomes")
+        async with engines(url, schema) as (engine,):
+            await upgrade_to_head(engine)
+            payouts, _ = await stored_minor_units(engine)
+    assert payouts == {key: int(amount * 100) for key, amount in EXACT_PAYOUTS.items()}
