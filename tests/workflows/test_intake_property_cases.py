@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 
+from complaints.actions import Withdrawal
 from complaints.case import Stage
 from complaints.intake import ComplaintInput, InvalidInput, parse_complaints
 from infra.settings import Settings
@@ -128,3 +129,8 @@ async def test_every_complaint_intake_takes_is_acknowledged_without_a_failed_tas
         assert await investigating_or_failed(handle) == (Stage.INVESTIGATING, []), complaint.model_dump_json()
         await timers_started(handle, ["investigation reminder"])  # the task after the acknowledgement completed
         assert await failed_tasks(handle) == [], complaint.model_dump_json()
+
+    for result in results:  # closed, so later tests' skipped days do not wake them
+        handle = client.get_workflow_handle_for(ComplaintWorkflow.run, result.workflow_id)
+        await handle.execute_update(ComplaintWorkflow.withdraw, Withdrawal(reason="test over"))
+        assert (await handle.result()).outcome == "withdrawn"
