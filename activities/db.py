@@ -9,6 +9,9 @@ these tables needs a new revision there. Money is stored exactly, as integer min
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -181,6 +184,57 @@ def make_engine(url: str, schema: str | None = None) -> AsyncEngine:
     if schema is not None:
         engine = engine.execution_options(schema_translate_map={None: schema})
     return engine
+
+
+class WriteGate:
+    """One SQLite writer at a time in this process, first come first served, urgent ones first.
+
+    SQLite takes one writer at a time; left to its busy timeout, concurrent writers sleep and
+    poll, and under a burst of sends a message's sent mark waited seconds behind other
+    messages' first writes. That gap, between the mail server's 250 and the mark, is the
+    only window in which a killed worker mails twice: queued here, the mark (`urgent`) waits
+    for at most the one transaction in progress.
+    """
+
+    def __init__(self) -> None:
+        self._turn = asyncio.Condition()
+        self._busy = False
+        self._urgent_waiting = 0
+
+    @asynccontextmanager
+    async def held(self, *, urgent: bool) -> AsyncIterator[None]:
+        async with self._turn:
+            self._urgent_waiting += urgent
+            try:
+                await self._turn.wait_for(lambda: not self._busy and (urgent or not self._urgent_waiting))
+            finally:
+                self._urgent_waiting -= urgent
+            self._busy = True
+        try:
+            yield
+        finally:
+            async with self._turn:
+                self._busy = False
+                self._turn.notify_all()
+
+
+_GATES: dict[tuple[int, int], WriteGate] = {}
+
+
+@asynccontextmanager
+async def writing(engine: AsyncEngine, *, urgent: bool = False) -> AsyncIterator[AsyncConnection]:
+    """`engine.begin()` for a short write; on SQLite, through the process's write gate (above).
+
+    PostgreSQL takes concurrent writers itself, so there it is `engine.begin()` alone.
+    """
+    if engine.dialect.name != "sqlite":
+        async with engine.begin() as conn:
+            yield conn
+        return
+    key = (id(engine.sync_engine.pool), id(asyncio.get_running_loop()))
+    gate = _GATES.setdefault(key, WriteGate())
+    async with gate.held(urgent=urgent), engine.begin() as conn:
+        yield conn
 
 
 async def insert_or_ignore(conn: AsyncConnection, table: Table, values: dict[str, Any], key: str) -> bool:

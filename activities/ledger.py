@@ -11,7 +11,7 @@ from sqlalchemy import BigInteger, ColumnElement, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.schema import Table
 
-from activities.db import PayoutRow, as_utc, from_minor_units, insert_or_ignore, utcnow
+from activities.db import PayoutRow, as_utc, from_minor_units, insert_or_ignore, utcnow, writing
 from complaints.payout import PayoutReceipt, PayoutRequest
 
 _payouts = cast(Table, PayoutRow.__table__)
@@ -52,7 +52,7 @@ class PayoutLedger:
             "policy_version": request.policy_version,
             "created_at": paid_at,
         }
-        async with self._engine.begin() as conn:
+        async with writing(self._engine) as conn:
             inserted = await insert_or_ignore(conn, _payouts, values, key="idempotency_key")
             row = (
                 await conn.execute(select(_payouts).where(_payouts.c.idempotency_key == request.idempotency_key))

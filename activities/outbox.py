@@ -14,7 +14,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.schema import Table
 
-from activities.db import OutboxRow, as_utc, insert_or_ignore, utcnow
+from activities.db import OutboxRow, as_utc, insert_or_ignore, utcnow, writing
 
 OUTBOX = _outbox = cast(Table, OutboxRow.__table__)
 
@@ -69,7 +69,7 @@ class Outbox:
         self, idempotency_key: str, kind: str, recipient: str, subject: str, customer_id: str | None = None
     ) -> None:
         """Create the row if new, then count this attempt before talking to the server."""
-        async with self._engine.begin() as conn:
+        async with writing(self._engine) as conn:
             await insert_or_ignore(
                 conn,
                 _outbox,
@@ -108,7 +108,8 @@ class Outbox:
         return as_utc(latest) if latest is not None else None
 
     async def mark_sent(self, idempotency_key: str) -> None:
-        await self._set(idempotency_key, status="sent", sent_at=utcnow(), last_error=None)
+        """Right after the server's 250: ahead of every other write queued in this process."""
+        await self._set(idempotency_key, urgent=True, status="sent", sent_at=utcnow(), last_error=None)
 
     async def mark_retrying(self, idempotency_key: str, error: str) -> None:
         await self._set(idempotency_key, status="pending", last_error=error)
@@ -116,6 +117,6 @@ class Outbox:
     async def mark_failed(self, idempotency_key: str, error: str) -> None:
         await self._set(idempotency_key, status="failed", last_error=error)
 
-    async def _set(self, idempotency_key: str, **values: object) -> None:
-        async with self._engine.begin() as conn:
+    async def _set(self, idempotency_key: str, *, urgent: bool = False, **values: object) -> None:
+        async with writing(self._engine, urgent=urgent) as conn:
             await conn.execute(update(_outbox).where(_outbox.c.idempotency_key == idempotency_key).values(**values))

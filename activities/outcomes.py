@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.schema import Table
 
-from activities.db import OutcomeRow, as_utc, insert_or_ignore, utcnow
+from activities.db import OutcomeRow, as_utc, insert_or_ignore, utcnow, writing
 from complaints.case import CaseOutcome
 
 _outcomes = cast(Table, OutcomeRow.__table__)
@@ -27,7 +27,7 @@ class OutcomeStore:
         """True if this call wrote the record, False if it was already there."""
         values = outcome.model_dump()
         values["recorded_at"] = utcnow()
-        async with self._engine.begin() as conn:
+        async with writing(self._engine) as conn:
             inserted = await insert_or_ignore(conn, _outcomes, values, key="workflow_id")
         if inserted:
             self._log.info("outcome recorded: %s", outcome.outcome)
