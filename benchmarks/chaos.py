@@ -117,9 +117,15 @@ async def restart_server(stack: Stack, client: Client, faults: Faults) -> None:
             break
         await asyncio.sleep(0.5)
     faults.worker_back.append(worker_back)
-    stack.note(f"after the restart: client answered in {client_back}s, the worker mailed again in {worker_back}s")
+    stack.note(
+        f"after the restart: client answered after {_s(client_back)}, the same worker mailed after {_s(worker_back)}"
+    )
     if worker_back is None:  # nothing mailed: idle or not reconnected; a new worker settles it
         await stack.kill_worker()
+
+
+def _s(seconds: float | None) -> str:
+    return "never" if seconds is None else f"{seconds:.1f}s"
 
 
 async def make_chaos(stack: Stack, client: Client, options: Options, faults: Faults, stop: asyncio.Event) -> None:

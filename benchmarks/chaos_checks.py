@@ -159,7 +159,8 @@ def check_case(plan: Plan, record: CaseRecord, rows: list[tuple[str, Decimal]], 
     expected = plan.expected_total()
     if paid != expected or record.outcome.remedy_total != expected:
         verdict.wrong_amounts.append(
-            f"{who}: expected {expected}, ledger {paid}, case says {record.outcome.remedy_total} (took {plan.taken})"
+            f"{who}: expected {expected:.2f}, ledger {paid:.2f}, case says {record.outcome.remedy_total:.2f} "
+            f"(took {plan.taken})"
         )
     questions = plan.questions()
     for family, count in record.answers.items():
