@@ -20,10 +20,11 @@ Staff and customers act through `starter.client.send_action`, with one update id
 and answer, and retry it as it is after NoAnswer, timeouts and the server being away.
 
 Faults: every ~--kill-every seconds (±30 %) the worker's process group gets SIGKILL and a new
-worker starts at once; every --restart-every seconds, --server-restarts times, the dev server
-gets SIGTERM (SIGKILL after 15 s) and starts again on the same SQLite file and ports. After each
-restart the benchmark checks that its own client answers again and that the same worker process
-resumes (a new `.eml` in the sink), and reports how long each took.
+worker starts at once; every --restart-every seconds, --server-restarts times, the dev server is
+stopped (SIGTERM, SIGKILL after 15 s; every second restart SIGKILL at once) and started again on
+the same SQLite file and ports. After each restart the benchmark checks that its own client
+answers again and that the same worker process resumes (a new `.eml` in the sink), and reports
+how long each took.
 
 The checks, at the end, read sources independent of the drivers and of each other:
 - closed / stuck: each workflow's status (a case not Closed by --time-limit is stuck; listed with
@@ -97,8 +98,9 @@ def mail_count(mail_dir: Path) -> int:
 
 
 async def restart_server(stack: Stack, client: Client, faults: Faults) -> None:
-    """Stop and start the server; then: does our client answer, does the same worker carry on?"""
-    faults.server_away.append(await stack.restart_server())
+    """Stop and start the server (SIGTERM the first time, SIGKILL the second, and so on); then: does
+    our client answer again, does the same worker process carry on?"""
+    faults.server_away.append(await stack.restart_server(hard=len(faults.server_away) % 2 == 1))
     began = time.monotonic()
     client_back: float | None = None
     while time.monotonic() - began < RECONNECT_WITHIN:

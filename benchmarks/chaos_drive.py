@@ -179,7 +179,7 @@ class Driver:
 
 
 def _ready(seen: Seen, step: Step) -> bool:
-    return seen.stage in step.stages and (step.level is None or seen.level == step.level)
+    return seen.stage in step.stages and (step.levels is None or seen.level in step.levels)
 
 
 async def start_all(client: Client, plans: list[Plan], rules_file: Path, retries: Counter[str]) -> None:

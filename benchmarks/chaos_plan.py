@@ -82,18 +82,19 @@ class Journey(StrEnum):
     REOPENED = "reopened"
 
 
+ESCALATED = frozenset({"manager", "director"})  # past the team lead: escalated at least once
 OFFER_OPEN = frozenset({Stage.AWAITING_CUSTOMER.value, Stage.FOLLOWING_UP.value})  # FollowingUp: a lapsed offer
 
 
 @dataclass(frozen=True)
 class Step:
-    """Actions sent when the case shows one of `stages` (and approval `level`); several are sent at
+    """Actions sent when the case shows one of `stages` (and one of the approval `levels`); several are sent at
     once, each a different answer to the same question: exactly one may be taken."""
 
     name: str
     stages: frozenset[str]
     actions: tuple[BaseModel, ...]
-    level: str | None = None
+    levels: frozenset[str] | None = None  # the approval levels the case may be asking at
     optional: bool = False  # refused for good (a window closed): the journey carries on without it
 
 
@@ -155,7 +156,7 @@ class Plan:
                     decisions += (Amendment(approver_id="dir-rowan", amount=self.amend, reason="conflicting"),)
                 return [
                     first,
-                    Step("approval", approval, decisions, level="manager"),
+                    Step("approval", approval, decisions, levels=ESCALATED),
                     Step("offer-1", OFFER_OPEN, (accept,)),
                     feedback,
                 ]

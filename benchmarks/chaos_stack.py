@@ -145,16 +145,17 @@ class Stack:
                     raise DevError(f"the dev server did not answer on {self.address}: {exc}") from exc
                 await asyncio.sleep(0.3)
 
-    async def restart_server(self) -> float:
-        """Stop the server (SIGTERM, SIGKILL after 15 s) and start it again; seconds it was away."""
+    async def restart_server(self, hard: bool = False) -> float:
+        """Stop the server (SIGTERM, SIGKILL after 15 s; or SIGKILL at once when `hard`) and start it
+        again on the same file and ports; the seconds until it answered again."""
         assert self.server is not None
         began = time.monotonic()
-        self.note("server: SIGTERM")
-        await stop_child(self.server, signal.SIGTERM, 15.0)
-        probe = await self.start_server()
-        del probe
+        sig = signal.SIGKILL if hard else signal.SIGTERM
+        self.note(f"server: {sig.name}")
+        await stop_child(self.server, sig, 15.0)
+        await self.start_server()
         away = time.monotonic() - began
-        self.note(f"server: back after {away:.1f}s")
+        self.note(f"server: answering again after {away:.1f}s")
         return away
 
     # -- the sink and the worker -------------------------------------------------------------------
