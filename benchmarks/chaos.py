@@ -38,13 +38,15 @@ The checks, at the end, read sources independent of the drivers and of each othe
 - duplicate mails: the same message (recipient, kind, case: the `X-Complaintflow-*` headers, and
   its key) stored more than once, or an acknowledgement, survey invitation or thank-you to one
   customer under two keys; split by recipient into customer and staff;
-- kills in the send window: a message's window opens when the sink stores its first copy and closes
-  when the outbox marks it sent (after a kill in the window, the retry marks it). A SIGKILL inside a
-  window can make one duplicate of that message and nothing else can; a kill may land in several
-  windows at once, so duplicates are held against the windows hit ("kills in window" counts kills).
+- kills in the send window: each copy of a message has a send window, from the sink storing it
+  until the outbox marks it sent, or, for a copy never marked, until its attempt ended (the next
+  copy, or the activity's 60 s start-to-close timeout). Only a SIGKILL inside a copy's window can
+  make another copy; one kill lands in the windows of every message in flight at that moment, so
+  duplicates are held against the windows hit ("kills in window" counts the kills). A copy after
+  one whose window holds no kill is a duplicate no kill explains.
 
 Exit status 1 if any invariant fails: closed < N, stuck, double payouts, wrong amounts, second
-decisions, duplicates beyond the windows hit (with --no-faults: any duplicate), or a client that
+decisions, unexplained duplicates, duplicates beyond the windows hit (with --no-faults: any duplicate), or a client that
 did not reconnect. 2 for bad options.
 """
 
@@ -181,6 +183,7 @@ async def run(options: Options, data_dir: Path) -> int:
             if task is not None:
                 await task
         faults.kills = list(stack.kills)
+        (data_dir / "kills.txt").write_text("".join(f"{kill:.6f}\n" for kill in stack.kills), encoding="utf-8")
         with contextlib.suppress(Exception):
             watcher.seen = await watcher._list()  # the last stage of any case left open
         verdict = await judge(client, plans, watcher, stack.database_url, stack.mail_dir, stack.kills)

@@ -37,6 +37,7 @@ FAMILIES = {
 }
 ONCE_PER_CASE = ("acknowledgement", "survey_invitation", "thank_you")  # to the customer, whatever the journey
 SEND_WINDOW_SLACK = timedelta(milliseconds=250)  # the sink names a file just after the last byte arrives
+SEND_TIMEOUT = timedelta(seconds=60)  # workflows/messenger.py: send_message's start-to-close timeout
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,7 @@ class Verdict:
     mails: int = 0
     ledger_rows: int = 0
     retried_sends: int = 0  # outbox rows with more than one attempt
+    unexplained: list[str] = field(default_factory=list)  # duplicates no kill in a send window explains
 
     @property
     def duplicates(self) -> int:
@@ -185,10 +187,10 @@ def check_mails(plans: list[Plan], mails: list[Mail], outbox: dict[str, Sent], v
         if m.kind in ONCE_PER_CASE and customers.get(m.reference) == m.to:
             keys[(m.to, m.kind, m.reference)].add(m.key)
     for (to, kind, reference), distinct in keys.items():
-        if len(distinct) > 1:
-            verdict.customer_duplicates.extend(
-                [f"{reference} {kind} to {to}: {len(distinct)} different keys"] * (len(distinct) - 1)
-            )
+        if len(distinct) > 1:  # the workflow sent it twice: no kill explains that
+            entry = f"{reference} {kind} to {to}: {len(distinct)} different keys"
+            verdict.customer_duplicates.extend([entry] * (len(distinct) - 1))
+            verdict.unexplained.extend([entry] * (len(distinct) - 1))
     verdict.mails = len(mails)
     verdict.retried_sends = sum(1 for sent in outbox.values() if sent.attempts > 1)
 
@@ -199,22 +201,30 @@ def _attempts(outbox: dict[str, Sent], key: str) -> str:
 
 
 def kills_in_send_window(kills: list[float], mails: list[Mail], outbox: dict[str, Sent], verdict: Verdict) -> None:
-    """A message's send window opens when the sink stores its first copy and closes when the outbox
-    marks it sent (for good: a message killed in the window is marked by the retry that resends it).
-    A kill inside a window is one that can make a duplicate; one kill may land in several windows."""
+    """Each copy of a message has a send window: from the sink storing it until the outbox marks it
+    sent, or, for a copy that was never marked (a later attempt sent it again), until the attempt
+    ended: at the latest the next copy, or the activity's start-to-close timeout. Only a kill inside
+    a copy's window can make the next copy; one kill may land in the windows of every message in
+    flight at that moment. A copy after one whose window holds no kill is an unexplained duplicate."""
     moments = sorted(datetime.fromtimestamp(kill, UTC) for kill in kills)
-    first: dict[str, datetime] = {}
+    arrivals: dict[str, list[datetime]] = defaultdict(list)
     for mail in mails:
-        first[mail.key] = min(first.get(mail.key, mail.at), mail.at)
+        arrivals[mail.key].append(mail.at)
     landed: set[int] = set()
-    for key, opened in first.items():
+    for key, times in arrivals.items():
+        times.sort()
         sent = outbox.get(key)
-        closed = sent.sent_at if sent is not None and sent.sent_at is not None else datetime.max.replace(tzinfo=UTC)
-        low = bisect.bisect_left(moments, opened - SEND_WINDOW_SLACK)
-        high = bisect.bisect_left(moments, closed)
-        if high > low:
-            verdict.windows_hit += 1
-            landed.update(range(low, high))
+        marked = sent.sent_at if sent is not None and sent.sent_at is not None else None
+        for n, opened in enumerate(times):
+            last = n == len(times) - 1
+            closes = min(times[n + 1], opened + SEND_TIMEOUT) if not last else (marked or opened + SEND_TIMEOUT)
+            low = bisect.bisect_left(moments, opened - SEND_WINDOW_SLACK)
+            high = bisect.bisect_left(moments, closes)
+            if high > low:
+                verdict.windows_hit += 1
+                landed.update(range(low, high))
+            elif not last:
+                verdict.unexplained.append(f"{key}: copy {n + 2} of {len(times)} with no kill after copy {n + 1}")
     verdict.kills = len(kills)
     verdict.kills_in_window = len(landed)
 

@@ -53,6 +53,7 @@ def report(
         ("duplicate mails: customer", str(len(verdict.customer_duplicates)), None),
         ("duplicate mails: staff", str(len(verdict.staff_duplicates)), None),
         (f"duplicate mails (allowed ≤ {allowed})", str(verdict.duplicates), verdict.duplicates <= allowed),
+        ("  of them with no kill in their send window", str(len(verdict.unexplained)), not verdict.unexplained),
         ("worker kills (SIGKILL)", str(verdict.kills), None),
         ("kills in a send window / windows hit", f"{verdict.kills_in_window} / {verdict.windows_hit}", None),
         ("server restarts: away", _seconds(list(faults.server_away)), None),
@@ -89,6 +90,7 @@ def report(
         ("second decisions", verdict.second_decisions),
         ("duplicate mails (customer)", verdict.customer_duplicates),
         ("duplicate mails (staff)", verdict.staff_duplicates),
+        ("duplicates with no kill in their send window", verdict.unexplained),
         ("driver anomalies", driver.anomalies),
     ):
         if lines:
