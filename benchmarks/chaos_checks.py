@@ -143,6 +143,7 @@ class Verdict:
     ledger_rows: int = 0
     retried_sends: int = 0  # outbox rows with more than one attempt
     unexplained: list[str] = field(default_factory=list)  # duplicates no kill in a send window explains
+    most_from_one_kill: int = 0  # the most send windows one kill landed in
 
     @property
     def duplicates(self) -> int:
@@ -202,31 +203,32 @@ def _attempts(outbox: dict[str, Sent], key: str) -> str:
 
 def kills_in_send_window(kills: list[float], mails: list[Mail], outbox: dict[str, Sent], verdict: Verdict) -> None:
     """Each copy of a message has a send window: from the sink storing it until the outbox marks it
-    sent, or, for a copy that was never marked (a later attempt sent it again), until the attempt
-    ended: at the latest the next copy, or the activity's start-to-close timeout. Only a kill inside
-    a copy's window can make the next copy; one kill may land in the windows of every message in
-    flight at that moment. A copy after one whose window holds no kill is an unexplained duplicate."""
+    sent. A copy that was never marked (a later attempt sent it again) had its attempt end in a kill:
+    the first SIGKILL after the copy arrived, if it came before the next copy and within the
+    activity's start-to-close timeout; that kill landed in the window. A copy with no such kill
+    before the next one is a duplicate no kill explains. One kill lands in the window of every
+    message in flight at that moment, so it can make many duplicates."""
     moments = sorted(datetime.fromtimestamp(kill, UTC) for kill in kills)
     arrivals: dict[str, list[datetime]] = defaultdict(list)
     for mail in mails:
         arrivals[mail.key].append(mail.at)
-    landed: set[int] = set()
+    landed: Counter[int] = Counter()
     for key, times in arrivals.items():
         times.sort()
         sent = outbox.get(key)
         marked = sent.sent_at if sent is not None and sent.sent_at is not None else None
         for n, opened in enumerate(times):
             last = n == len(times) - 1
-            closes = min(times[n + 1], opened + SEND_TIMEOUT) if not last else (marked or opened + SEND_TIMEOUT)
-            low = bisect.bisect_left(moments, opened - SEND_WINDOW_SLACK)
-            high = bisect.bisect_left(moments, closes)
-            if high > low:
+            closes = (marked or opened + SEND_TIMEOUT) if last else min(times[n + 1], opened + SEND_TIMEOUT)
+            first = bisect.bisect_left(moments, opened - SEND_WINDOW_SLACK)
+            if first < len(moments) and moments[first] < closes:
                 verdict.windows_hit += 1
-                landed.update(range(low, high))
+                landed[first] += 1
             elif not last:
                 verdict.unexplained.append(f"{key}: copy {n + 2} of {len(times)} with no kill after copy {n + 1}")
     verdict.kills = len(kills)
     verdict.kills_in_window = len(landed)
+    verdict.most_from_one_kill = max(landed.values(), default=0)
 
 
 async def judge(

@@ -42,7 +42,7 @@ def report(
     timed_out: bool,
 ) -> int:
     console = Console(width=120)
-    allowed = 0 if options.no_faults else verdict.windows_hit
+    allowed = 0 if options.no_faults else verdict.kills_in_window if options.bound == "kills" else verdict.windows_hit
     reconnected = all(value is not None for value in faults.client_back)
     rows = [
         ("cases closed", f"{verdict.closed}/{verdict.complaints}", verdict.closed == verdict.complaints),
@@ -52,10 +52,15 @@ def report(
         ("second decisions", str(len(verdict.second_decisions)), not verdict.second_decisions),
         ("duplicate mails: customer", str(len(verdict.customer_duplicates)), None),
         ("duplicate mails: staff", str(len(verdict.staff_duplicates)), None),
-        (f"duplicate mails (allowed ≤ {allowed})", str(verdict.duplicates), verdict.duplicates <= allowed),
+        (
+            f"duplicate mails (allowed ≤ {allowed}: {options.bound})",
+            str(verdict.duplicates),
+            verdict.duplicates <= allowed,
+        ),
         ("  of them with no kill in their send window", str(len(verdict.unexplained)), not verdict.unexplained),
         ("worker kills (SIGKILL)", str(verdict.kills), None),
-        ("kills in a send window / windows hit", f"{verdict.kills_in_window} / {verdict.windows_hit}", None),
+        ("kills that landed in a send window", str(verdict.kills_in_window), None),
+        ("send windows hit / most by one kill", f"{verdict.windows_hit} / {verdict.most_from_one_kill}", None),
         ("server restarts: away", _seconds(list(faults.server_away)), None),
         ("  client answered again after", _seconds(faults.client_back), reconnected),
         ("  same worker mailed again after", _seconds(faults.worker_back), None),
