@@ -23,8 +23,9 @@ Faults: every ~--kill-every seconds (±30 %) the worker's process group gets SIG
 worker starts at once; every --restart-every seconds, --server-restarts times, the dev server is
 stopped (SIGTERM, SIGKILL after 15 s; every second restart SIGKILL at once) and started again on
 the same SQLite file and ports. After each restart the benchmark checks that its own client
-answers again and that the same worker process resumes (a new `.eml` in the sink), and reports
-how long each took.
+answers again and that the worker process that outlived it polls the new server (the dev server
+keeps pollers in memory, so it lists the worker's identity again only once it reconnected), and
+reports how long each took.
 
 The checks, at the end, read sources independent of the drivers and of each other:
 - closed / stuck: each workflow's status (a case not Closed by --time-limit is stuck; listed with
@@ -69,7 +70,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest, GetSystemInfoRequest
 from temporalio.client import Client
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -78,7 +81,7 @@ from chaos_checks import judge
 from chaos_drive import Driver, Watcher, start_all
 from chaos_plan import make_plans, write_rules
 from chaos_report import Faults, report
-from chaos_stack import Stack
+from chaos_stack import TASK_QUEUE, Stack
 
 RECONNECT_WITHIN = 60.0
 
@@ -96,11 +99,6 @@ class Options:
     bound: str = "kills"
 
 
-def mail_count(mail_dir: Path) -> int:
-    with os.scandir(mail_dir) as entries:
-        return sum(1 for entry in entries if entry.name.endswith(".eml"))
-
-
 async def restart_server(stack: Stack, client: Client, faults: Faults) -> None:
     """Stop and start the server (SIGTERM the first time, SIGKILL the second, and so on); then: does
     our client answer again, does the same worker process carry on?"""
@@ -115,19 +113,33 @@ async def restart_server(stack: Stack, client: Client, faults: Faults) -> None:
         except Exception:
             await asyncio.sleep(0.5)
     faults.client_back.append(client_back)
-    before, began = mail_count(stack.mail_dir), time.monotonic()
-    worker_back: float | None = None
-    while time.monotonic() - began < RECONNECT_WITHIN:
-        if mail_count(stack.mail_dir) > before:
-            worker_back = time.monotonic() - began
-            break
-        await asyncio.sleep(0.5)
-    faults.worker_back.append(worker_back)
+    faults.worker_back.append(await worker_polls_again(stack, client))
     stack.note(
-        f"after the restart: client answered after {_s(client_back)}, the same worker mailed after {_s(worker_back)}"
+        f"after the restart: client answered after {_s(client_back)}, "
+        f"the same worker polled again after {_s(faults.worker_back[-1])}"
     )
-    if worker_back is None:  # nothing mailed: idle or not reconnected; a new worker settles it
+    if faults.worker_back[-1] is None:  # it did not come back: a new worker settles it
         await stack.kill_worker()
+
+
+async def worker_polls_again(stack: Stack, client: Client) -> float | None:
+    """Seconds until the worker process that outlived the restart polls the new server: the dev
+    server keeps its pollers in memory, so one listed with that process's identity has reconnected."""
+    assert stack.worker is not None
+    identity = f"{stack.worker.process.pid}@"
+    request = DescribeTaskQueueRequest(
+        namespace=client.namespace,
+        task_queue=TaskQueue(name=TASK_QUEUE),
+        task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+    )
+    began = time.monotonic()
+    while time.monotonic() - began < RECONNECT_WITHIN:
+        with contextlib.suppress(Exception):
+            response = await client.workflow_service.describe_task_queue(request, timeout=timedelta(seconds=2))
+            if any(poller.identity.startswith(identity) for poller in response.pollers):
+                return time.monotonic() - began
+        await asyncio.sleep(0.5)
+    return None
 
 
 def _s(seconds: float | None) -> str:

@@ -24,7 +24,7 @@ class Faults:
     kills: list[float] = field(default_factory=list)
     server_away: list[float] = field(default_factory=list)  # seconds from SIGTERM to answering again
     client_back: list[float | None] = field(default_factory=list)  # our client answering after the restart
-    worker_back: list[float | None] = field(default_factory=list)  # the same worker mailing again
+    worker_back: list[float | None] = field(default_factory=list)  # the same worker polling again
 
 
 def _seconds(values: list[float | None]) -> str:
@@ -63,7 +63,7 @@ def report(
         ("send windows hit / most by one kill", f"{verdict.windows_hit} / {verdict.most_from_one_kill}", None),
         ("server restarts: away", _seconds(list(faults.server_away)), None),
         ("  client answered again after", _seconds(faults.client_back), reconnected),
-        ("  same worker mailed again after", _seconds(faults.worker_back), None),
+        ("  same worker polling again after", _seconds(faults.worker_back), None),
         ("wall time", f"{wall:.0f}s ({wall / 60:.1f} min){' - time limit reached' if timed_out else ''}", None),
     ]
     table = Table(title=f"Chaos benchmark: {len(plans)} complaints", show_lines=False)
