@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint pytest install clean
+.PHONY: run test lint pytest install clean chaos
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,12 @@ lint: $(STAMP)
 
 pytest: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The chaos benchmark (issue 14): N complaints through every path while the worker is SIGKILLed
+# every ~10 s and the dev server restarted twice; exits nonzero if an invariant fails.
+N ?= 500
+chaos: $(STAMP)
+	$(BIN)/python benchmarks/chaos.py --complaints $(N) --kill-every 10 --server-restarts 2
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache *.egg-info
