@@ -6,14 +6,12 @@ retries activities and may run one again after a worker crash.
 
 from __future__ import annotations
 
-import asyncio
 import tomllib
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Any
 
 import jinja2
 from pydantic import ValidationError
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -35,9 +33,6 @@ from complaints.payout import CustomerPaid, CustomerPaidQuery, PayoutReceipt, Pa
 from complaints.rules import CaseRules, load_rules
 from complaints.standing import CustomerStanding, StandingQuery
 from complaints.templates import render_message
-
-MARK_SENT_PAUSES: Final = (0.1, 0.5, 1.0, 2.0, 4.0)
-"""Seconds between tries of the sent mark after a delivery: well inside the activity's timeout."""
 
 
 class ComplaintActivities:
@@ -133,23 +128,9 @@ class ComplaintActivities:
             raise ApplicationError(
                 f"{request.kind.value} to {recipient.email} not delivered yet: {exc}", type=TEMPORARY_DELIVERY_FAILURE
             ) from exc
-        await self._mark_sent_after_delivery(key)
+        await self.outbox.mark_sent_after_delivery(key, activity.logger)
         activity.logger.info("sent %s to %s (%s)", request.kind.value, recipient.email, message_id)
         return MessageReceipt(message_id=message_id, already_sent=False)
-
-    async def _mark_sent_after_delivery(self, key: str) -> None:
-        """The server said 250: the message is out. Failing the activity now would send it again,
-        so the sent mark is retried here, and a mark that still cannot be written is logged, not raised."""
-        for pause in (*MARK_SENT_PAUSES, None):
-            try:
-                await self.outbox.mark_sent(key)
-                return
-            except SQLAlchemyError as exc:
-                if pause is None:
-                    activity.logger.error("delivered %s but could not mark it sent: %s", key, exc)
-                    return
-                activity.logger.warning("delivered %s; marking it sent failed, retrying: %s", key, exc)
-                await asyncio.sleep(pause)
 
     @activity.defn(name=contracts.PAY_COMPENSATION.name)
     async def pay_compensation(self, request: PayoutRequest) -> PayoutReceipt:

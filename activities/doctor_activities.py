@@ -63,7 +63,7 @@ class DoctorActivities:
             except DeliveryError as error:
                 await self._outbox.mark_retrying(key, str(error))
                 raise ApplicationError(f"alert for {case.key} not delivered: {error}") from error
-            await self._outbox.mark_sent(key)
+            await self._outbox.mark_sent_after_delivery(key, activity.logger)
             new += 1
         activity.logger.info("doctor: %d case(s) not moving, %d new", len(examination.cases), new)
         return DoctorReport(found=len(examination.cases), new=new)

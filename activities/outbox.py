@@ -5,12 +5,15 @@ A message whose row says `sent` is never sent again, however often the activity 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
+from typing import Final, cast
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.schema import Table
 
@@ -19,6 +22,9 @@ from activities.db import OutboxRow, as_utc, insert_or_ignore, utcnow, writing
 OUTBOX = _outbox = cast(Table, OutboxRow.__table__)
 
 MESSAGE_ID_DOMAIN = "complaintflow.local"
+
+MARK_SENT_PAUSES: Final = (0.1, 0.5, 1.0, 2.0, 4.0)
+"""Seconds between tries of the sent mark after a delivery: well inside the activity's timeout."""
 
 
 def message_id_for(idempotency_key: str) -> str:
@@ -110,6 +116,22 @@ class Outbox:
     async def mark_sent(self, idempotency_key: str) -> None:
         """Right after the server's 250: ahead of every other write queued in this process."""
         await self._set(idempotency_key, urgent=True, status="sent", sent_at=utcnow(), last_error=None)
+
+    async def mark_sent_after_delivery(
+        self, idempotency_key: str, log: logging.LoggerAdapter[logging.Logger] | logging.Logger
+    ) -> None:
+        """The server said 250: the message is out. Failing the activity now would send it again,
+        so the sent mark is retried here, and a mark that still cannot be written is logged, not raised."""
+        for pause in (*MARK_SENT_PAUSES, None):
+            try:
+                await self.mark_sent(idempotency_key)
+                return
+            except SQLAlchemyError as exc:
+                if pause is None:
+                    log.error("delivered %s but could not mark it sent: %s", idempotency_key, exc)
+                    return
+                log.warning("delivered %s; marking it sent failed, retrying: %s", idempotency_key, exc)
+                await asyncio.sleep(pause)
 
     async def mark_retrying(self, idempotency_key: str, error: str) -> None:
         await self._set(idempotency_key, status="pending", last_error=error)

@@ -12,7 +12,8 @@ from sqlalchemy.exc import OperationalError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities import ComplaintActivities, complaint_activities
+from activities import ComplaintActivities
+from activities import outbox as outbox_module
 from complaints.messages import MessageKind
 from starter.dev.mailsink import MailSink, free_port, read_mail
 
@@ -164,7 +165,7 @@ async def test_a_failed_sent_mark_after_delivery_is_retried_and_never_sends_agai
     make_message: MakeRequest,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(complaint_activities, "MARK_SENT_PAUSES", (0.0, 0.0, 0.0))
+    monkeypatch.setattr(outbox_module, "MARK_SENT_PAUSES", (0.0, 0.0, 0.0))
     calls = failing_mark(sqlite_activities, 2, monkeypatch)
     request = make_message(MessageKind.OFFER)
     env = ActivityEnvironment()
@@ -185,7 +186,7 @@ async def test_a_sent_mark_that_cannot_be_written_does_not_fail_the_delivered_me
     make_message: MakeRequest,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(complaint_activities, "MARK_SENT_PAUSES", (0.0, 0.0))
+    monkeypatch.setattr(outbox_module, "MARK_SENT_PAUSES", (0.0, 0.0))
     calls = failing_mark(sqlite_activities, 100, monkeypatch)
     request = make_message(MessageKind.OFFER)
 
