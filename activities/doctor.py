@@ -110,16 +110,18 @@ class CaseDoctor:
         return cases
 
     async def _retrying(self, already: list[StuckCase]) -> list[StuckCase]:
-        """Mail past N attempts (from the outbox), and any activity past N attempts on the cases found so far."""
-        cases = await self._mail_retrying()
-        candidates = {case.workflow_id for case in already + cases}
-        for workflow_id in sorted(candidates):
+        """Mail past N attempts (from the outbox), and any activity past N attempts on the cases found so far;
+        each case described once, and only running ones reported (a closed case's outbox rows stay pending)."""
+        mail = await self._mail_retrying()
+        cases: list[StuckCase] = []
+        for workflow_id in sorted({case.workflow_id for case in already + mail}):
             try:
                 description = await self._client.get_workflow_handle(workflow_id).describe()
             except RPCError:
                 continue
             if description.status is not WorkflowExecutionStatus.RUNNING:
                 continue
+            cases += [case for case in mail if case.workflow_id == workflow_id]
             for pending in description.raw_description.pending_activities:
                 if pending.attempt >= self._limits.attempts:
                     failure = pending.last_failure.message or "no failure recorded"
@@ -145,7 +147,7 @@ class CaseDoctor:
             why = f"{row.kind} to {row.recipient}: {row.attempts} attempts, last error: {row.last_error or '?'}"
             since = as_utc(row.created_at)
             cases.append(_found(workflow_id, Problem.MAIL_RETRYING, since, why))
-        return [case for case in cases if await self._is_running(case.workflow_id)]
+        return cases
 
     async def _failed(self, now: datetime) -> list[StuckCase]:
         cutoff = _iso(now - self._limits.failed_within)
@@ -155,13 +157,6 @@ class CaseDoctor:
             _, why = await self._last_failure(execution.id, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED)
             cases.append(_found(execution.id, Problem.FAILED, execution.close_time, why))
         return cases
-
-    async def _is_running(self, workflow_id: str) -> bool:
-        try:
-            description = await self._client.get_workflow_handle(workflow_id).describe()
-        except RPCError:
-            return False
-        return description.status is WorkflowExecutionStatus.RUNNING
 
     async def _last_failure(self, workflow_id: str, event_type: EventType.ValueType) -> tuple[datetime | None, str]:
         """When and why the run last failed this way, from its history (only read for the few cases found)."""
