@@ -97,6 +97,14 @@ async def status(handle: Handle) -> CaseStatus:
     return await handle.query(ComplaintWorkflow.status)
 
 
+async def status_or_none(handle: Handle) -> CaseStatus | None:
+    """The status, or None while the case is still being received (its first workflow task has not run)."""
+    try:
+        return await status(handle)
+    except Exception:
+        return None
+
+
 async def reach(handle: Handle, stage: Stage) -> CaseStatus:
     """Poll until the case stands at `stage` (the workflow moves on right after an update).
 
@@ -104,14 +112,8 @@ async def reach(handle: Handle, stage: Stage) -> CaseStatus:
     a test that asserts on those waits for them too (`timers_started`, `mail_arrives`).
     """
 
-    async def current() -> CaseStatus | None:
-        try:
-            return await status(handle)
-        except Exception:  # the very first workflow task may not have run yet
-            return None
-
     found = await wait_until(
-        current,
+        lambda: status_or_none(handle),
         lambda now: now is not None and now.stage is stage,
         lambda now: f"{handle.id} never reached {stage.value}; it is {now.stage.value if now else '?'}",
     )
@@ -226,6 +228,24 @@ def mail_kinds(mail_dir: Path, reference: str) -> list[str]:
 
 async def timeline_kinds(handle: Handle) -> list[str]:
     return [event.kind for event in await handle.query(ComplaintWorkflow.timeline)]
+
+
+async def accepted_update_ids(handle: Handle) -> list[str]:
+    """The update id of every update accepted into the history, in order."""
+    ids = []
+    async for event in handle.fetch_history_events():
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+            ids.append(event.workflow_execution_update_accepted_event_attributes.accepted_request.meta.update_id)
+    return ids
+
+
+async def failed_workflow_tasks(handle: WorkflowHandle[Any, Any]) -> list[str]:
+    """The failure of every workflow task that failed (such a task is retried for ever): none, normally."""
+    failures = []
+    async for event in handle.fetch_history_events():
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:
+            failures.append(event.workflow_task_failed_event_attributes.failure.message)
+    return failures
 
 
 async def accepted_update_names(handle: Handle) -> list[str]:

@@ -25,10 +25,9 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from temporalio.client import Client, ScheduleActionExecutionStartWorkflow, WorkflowQueryFailedError
+from temporalio.client import Client, ScheduleActionExecutionStartWorkflow
 from temporalio.testing import WorkflowEnvironment
 
-from complaints.case import CaseStatus
 from complaints.stuck import DoctorReport
 from infra.schedules import DOCTOR_SCHEDULE_ID, keep_doctor_schedule
 from infra.settings import Settings
@@ -41,7 +40,7 @@ from tests.support import (
     mail_kinds,
     make_complaint,
     start_case,
-    status,
+    status_or_none,
     wait_until,
     write_rules_file,
 )
@@ -114,13 +113,6 @@ async def stuck(
         payload: dict[str, Any] = {"complaint": {"id": "X", "customer": "not an object"}}
         await client.start_workflow("ComplaintWorkflow", payload, id=unreadable, task_queue=QUEUE)
         yield Stuck(by_data, by_mail, unreadable, retrying, past_deadline, data_dir)
-
-
-async def status_or_none(handle: Handle) -> CaseStatus | None:
-    try:
-        return await status(handle)
-    except WorkflowQueryFailedError:  # still being received
-        return None
 
 
 async def doctor_json(env: WorkflowEnvironment, data_dir: Path, *args: str) -> tuple[int, list[dict[str, Any]]]:

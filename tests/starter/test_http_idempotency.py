@@ -8,12 +8,12 @@ import asyncio
 
 import httpx
 import pytest
-from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from starter.client import find_complaint, query_timeline, update_id_for_key
 from tests.http_support import assert_never_started, body, wait_for_stage
+from tests.support import accepted_update_ids
 
 pytestmark = pytest.mark.devserver
 
@@ -26,14 +26,10 @@ def client(dev_env: WorkflowEnvironment) -> Client:
 # -- Idempotency-Key (issue 14) ------------------------------------------------------------------
 
 
-async def accepted_update_ids(client: Client, complaint_id: str) -> list[str]:
+async def accepted_ids_of(client: Client, complaint_id: str) -> list[str]:
     """The id of every update accepted into the complaint's history, in order."""
     handle, _ = await find_complaint(client, complaint_id)
-    ids = []
-    async for event in handle.fetch_history_events():
-        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
-            ids.append(event.workflow_execution_update_accepted_event_attributes.accepted_request.meta.update_id)
-    return ids
+    return await accepted_update_ids(handle)
 
 
 async def customer_messages(client: Client, complaint_id: str) -> list[str]:
@@ -71,7 +67,7 @@ async def test_the_same_idempotency_key_and_body_is_one_update_with_one_answer(
     assert [response.status_code for response in together] == [200, 200, 200]
     assert len({response.text for response in together}) == 1
 
-    assert await accepted_update_ids(client, cid) == [
+    assert await accepted_ids_of(client, cid) == [
         update_id_for_key("messages", "crm", cid, "k-1"),
         update_id_for_key("messages", "crm", cid, "k-2"),
     ]
@@ -97,7 +93,7 @@ async def test_the_same_idempotency_key_with_another_body_is_409(crm: httpx.Asyn
     assert "Idempotency-Key" in changed.json()["detail"]
     assert "different request" in changed.json()["detail"]
     assert await customer_messages(client, cid) == ["(crm) first"]  # the second body was never sent
-    assert len(await accepted_update_ids(client, cid)) == 1
+    assert len(await accepted_ids_of(client, cid)) == 1
 
 
 async def test_a_refusal_under_a_key_is_answered_the_same_way_again(crm: httpx.AsyncClient, client: Client) -> None:
@@ -167,7 +163,7 @@ async def test_keys_are_scoped_per_complaint_endpoint_and_calling_system(
 
     assert await customer_messages(client, one["id"]) == ["(crm) hi", "(webform) hi"]
     assert await customer_messages(client, two["id"]) == ["(crm) hi"]
-    assert len(await accepted_update_ids(client, one["id"])) == 3
+    assert len(await accepted_ids_of(client, one["id"])) == 3
 
 
 async def test_without_a_key_an_identical_body_is_the_same_update(crm: httpx.AsyncClient, client: Client) -> None:
@@ -181,4 +177,4 @@ async def test_without_a_key_an_identical_body_is_the_same_update(crm: httpx.Asy
     # Applied twice, the second would be refused ("already urgent"): all three get the first answer.
     assert [response.status_code for response in [*answers, retried]] == [200, 200, 200]
     assert answers[0].json() == answers[1].json() == retried.json()
-    assert len(await accepted_update_ids(client, cid)) == 1
+    assert len(await accepted_ids_of(client, cid)) == 1

@@ -15,7 +15,6 @@ from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
-from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
@@ -34,7 +33,7 @@ from starter.client import (
 )
 from starter.dev.mailsink import MailSink
 from tests.conftest import settings_for
-from tests.support import Handle, make_complaint, reach, run_cli
+from tests.support import Handle, accepted_update_ids, make_complaint, reach, run_cli
 from worker import running_worker
 from workflows import ComplaintWorkflow
 
@@ -103,15 +102,6 @@ async def investigating(client: Client) -> Handle:
     return handle
 
 
-async def accepted_ids(handle: Handle) -> list[str]:
-    """The update id of every update accepted into the history, in order."""
-    ids = []
-    async for event in handle.fetch_history_events():
-        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
-            ids.append(event.workflow_execution_update_accepted_event_attributes.accepted_request.meta.update_id)
-    return ids
-
-
 async def notes(client: Client, handle: Handle) -> list[str]:
     return [event.detail for event in await query_timeline(client, handle.id) if event.kind == "note"]
 
@@ -129,7 +119,7 @@ async def test_a_retried_update_with_the_same_id_is_applied_once(client: Client)
     together = await asyncio.gather(*(send_action(client, handle.id, note, update_id="note-2") for _ in range(2)))
     assert together == ["Note added.", "Note added."]
 
-    assert await accepted_ids(handle) == ["note-1", "note-2"]
+    assert await accepted_update_ids(handle) == ["note-1", "note-2"]
     assert await notes(client, handle) == ["Called the customer", "Called the customer"]
 
     # The control: other ids are other updates, so the counts above could have been higher.
@@ -147,7 +137,7 @@ async def test_the_retry_gets_the_first_answer_not_a_second_application(client: 
     answers = await asyncio.gather(*(send_action(client, cid, urgent, update_id=update_id) for _ in range(3)))
     later = await send_action(client, cid, urgent, update_id=update_id)
     assert [*answers, later] == [f"{cid} is now urgent; its deadlines are recomputed."] * 4
-    assert await accepted_ids(handle) == [update_id]
+    assert await accepted_update_ids(handle) == [update_id]
     timeline = await query_timeline(client, cid)
     assert [event.kind for event in timeline].count("priority raised") == 1
 
@@ -164,7 +154,7 @@ async def test_a_refused_update_is_not_remembered_so_its_id_can_be_accepted_late
     update_id = update_id_for(approval, cid)
     with pytest.raises(Refused, match="not AwaitingApproval"):
         await send_action(client, cid, approval, update_id=update_id)
-    assert await accepted_ids(handle) == []
+    assert await accepted_update_ids(handle) == []
     assert await accepted_action(client, cid, update_id, Approval) is None
 
 
@@ -181,7 +171,7 @@ async def test_the_cli_run_twice_is_one_update(dev_env: WorkflowEnvironment, cli
     assert "already done" in again.stderr and "--request-id" in again.stderr
 
     expected_id = update_id_for(Note(author="alex", text="Called the customer"), cid)
-    assert await accepted_ids(handle) == [expected_id]
+    assert await accepted_update_ids(handle) == [expected_id]
     assert await notes(client, handle) == ["Called the customer"]
     decoded = await accepted_action(client, cid, expected_id, Note)
     assert decoded == Note(author="alex", text="Called the customer")
@@ -199,7 +189,7 @@ async def test_the_cli_run_twice_is_one_update(dev_env: WorkflowEnvironment, cli
     assert reused.returncode == 2
     assert "--request-id 'second-call' was already used on this complaint for a different request" in reused.stderr
     assert await notes(client, handle) == ["Called the customer", "Called the customer"]
-    assert len(await accepted_ids(handle)) == 2
+    assert len(await accepted_update_ids(handle)) == 2
 
 
 def test_the_cli_documents_request_id() -> None:

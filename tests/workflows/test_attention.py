@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
@@ -25,7 +24,18 @@ from complaints.actions import Resumption, Withdrawal
 from complaints.case import CaseStatus, Stage
 from starter.dev.mailsink import MailSink
 from tests.conftest import settings_for
-from tests.support import FINDINGS, Handle, mail_arrives, mail_kinds, reach, start_case, status, wait_until
+from tests.support import (
+    FINDINGS,
+    Handle,
+    failed_workflow_tasks,
+    mail_arrives,
+    mail_kinds,
+    reach,
+    start_case,
+    status,
+    status_or_none,
+    wait_until,
+)
 from worker import running_worker
 from workflows import ComplaintWorkflow
 
@@ -33,25 +43,9 @@ CONFIG = Path(__file__).resolve().parents[2] / "config" / "complaints.toml"
 OWNER_AND_LEAD = 2  # billing: Alex Morgan, and team lead Jordan Lee
 
 
-async def failed_workflow_tasks(handle: Handle) -> int:
-    return len(
-        [
-            event
-            async for event in handle.fetch_history_events()
-            if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED
-        ]
-    )
-
-
 async def needs_attention(handle: Handle) -> CaseStatus:
-    async def probe() -> CaseStatus | None:
-        try:
-            return await status(handle)
-        except Exception:  # the first workflow task may not have run yet
-            return None
-
     found = await wait_until(
-        probe,
+        lambda: status_or_none(handle),
         lambda now: now is not None and now.attention is not None,
         lambda now: f"{handle.id} never needed attention; it is {now.stage.value if now else '?'}",
     )
@@ -94,7 +88,7 @@ async def test_input_the_clocks_cannot_use_needs_attention_and_the_customer_stil
     await reach(handle, Stage.INVESTIGATING)  # the case goes on without its deadlines
     kinds = await mail_arrives(data_dir / "mail", reference(handle), "needs_attention", OWNER_AND_LEAD)
     assert kinds.index("acknowledgement") < kinds.index("needs_attention")
-    assert await failed_workflow_tasks(handle) == 0
+    assert await failed_workflow_tasks(handle) == []
 
     await handle.execute_update(ComplaintWorkflow.submit_findings, FINDINGS)
     await reach(handle, Stage.AWAITING_APPROVAL)
@@ -133,14 +127,14 @@ async def test_a_stage_that_fails_on_its_data_is_held_for_staff_then_tried_again
     assert now.attention.reason == "ValueError: goodwill table has no row for severity 3"
     assert now.waiting_for == "staff to resolve a problem (the ProposingRemedy stage) and resume the case"
     await mail_arrives(data_dir / "mail", reference(handle), "needs_attention", OWNER_AND_LEAD)
-    assert await failed_workflow_tasks(handle) == 0
+    assert await failed_workflow_tasks(handle) == []
 
     broken["yes"] = False  # the fix is deployed
     await handle.execute_update(ComplaintWorkflow.resume, Resumption(by="alex", note="goodwill table fixed"))
     after = await reach(handle, Stage.AWAITING_APPROVAL)
     assert after.attention is None and after.proposal is not None
     assert mail_kinds(data_dir / "mail", reference(handle)).count("needs_attention") == OWNER_AND_LEAD
-    assert await failed_workflow_tasks(handle) == 0
+    assert await failed_workflow_tasks(handle) == []
 
 
 # -- a member of staff the mail server refuses --------------------------------------------------------------
@@ -183,7 +177,7 @@ async def test_a_staff_message_refused_for_good_needs_attention_and_alerts_once(
     await handle.execute_update(ComplaintWorkflow.submit_findings, FINDINGS)
     await reach(handle, Stage.AWAITING_APPROVAL)
     assert mail_kinds(data_dir / "mail", reference(handle)).count("needs_attention") == OWNER_AND_LEAD
-    assert await failed_workflow_tasks(handle) == 0
+    assert await failed_workflow_tasks(handle) == []
 
 
 async def test_a_receipt_stamped_ahead_of_the_servers_clock_is_acknowledged_and_needs_nobody(
@@ -195,4 +189,4 @@ async def test_a_receipt_stamped_ahead_of_the_servers_clock_is_acknowledged_and_
     now = await reach(handle, Stage.INVESTIGATING)
     assert now.attention is None
     assert [clock.kind for clock in now.clocks if clock.stopped_at is not None] == ["acknowledgement"]
-    assert await failed_workflow_tasks(handle) == 0
+    assert await failed_workflow_tasks(handle) == []

@@ -17,8 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, given, settings
-from temporalio.api.enums.v1 import EventType
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client
 
 from complaints.actions import Withdrawal
 from complaints.case import Stage
@@ -26,7 +25,7 @@ from complaints.intake import ComplaintInput, InvalidInput, parse_complaints
 from infra.settings import Settings
 from starter.client import IntakeChecks, start_complaints
 from tests.intake_strategies import payloads
-from tests.support import TASK_QUEUE, Handle, status, timers_started, wait_until
+from tests.support import TASK_QUEUE, Handle, failed_workflow_tasks, status, timers_started, wait_until
 from workflows import ComplaintWorkflow
 
 EXAMPLES = 15
@@ -86,19 +85,11 @@ def edges(now: datetime) -> list[dict[str, Any]]:
     ]
 
 
-async def failed_tasks(handle: WorkflowHandle[Any, Any]) -> list[str]:
-    failures = []
-    async for event in handle.fetch_history_events():
-        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:
-            failures.append(event.workflow_task_failed_event_attributes.failure.message)
-    return failures
-
-
 async def investigating_or_failed(handle: Handle) -> tuple[Stage | None, list[str]]:
     """Wait until the case is investigating, or a workflow task has failed (which it would retry for ever)."""
 
     async def probe() -> tuple[Stage | None, list[str]]:
-        failures = await failed_tasks(handle)
+        failures = await failed_workflow_tasks(handle)
         try:
             return (await status(handle)).stage, failures
         except Exception:  # the first task has not run yet, or it failed
@@ -128,7 +119,7 @@ async def test_every_complaint_intake_takes_is_acknowledged_without_a_failed_tas
         handle: Handle = client.get_workflow_handle_for(ComplaintWorkflow.run, result.workflow_id)
         assert await investigating_or_failed(handle) == (Stage.INVESTIGATING, []), complaint.model_dump_json()
         await timers_started(handle, ["investigation reminder"])  # the task after the acknowledgement completed
-        assert await failed_tasks(handle) == [], complaint.model_dump_json()
+        assert await failed_workflow_tasks(handle) == [], complaint.model_dump_json()
 
     for result in results:  # closed, so later tests' skipped days do not wake them
         handle = client.get_workflow_handle_for(ComplaintWorkflow.run, result.workflow_id)
