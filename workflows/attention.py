@@ -54,8 +54,8 @@ class Attention:
             )
             self._publish()
 
-    def note_error(self, where: str, error: Exception) -> None:
-        self.note(where, f"{type(error).__name__}: {error}", holds=True)
+    def note_error(self, where: str, error: Exception, *, holds: bool = True) -> None:
+        self.note(where, f"{type(error).__name__}: {error}", holds=holds)
 
     async def report(self, where: str, reason: str) -> None:
         """A problem that holds nothing up: note it and alert at once."""

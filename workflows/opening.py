@@ -33,4 +33,4 @@ async def open_case(case: CaseRecord, clocks: CaseClocks, attention: Attention, 
             raise
         # Nothing would set them later: the case goes on without deadlines, and staff are told.
         state.clocks, state.regulatory_deadlines = [], []
-        attention.note("setting the case's deadlines", f"{type(error).__name__}: {error}", holds=False)
+        attention.note_error("setting the case's deadlines", error, holds=False)
