@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import jinja2
@@ -111,7 +112,9 @@ class ComplaintActivities:
             key, request.kind.value, str(recipient.email), rendered.subject, customer_id=request.case.customer_id
         )
         try:
-            await deliver(self.settings, email)
+            await deliver(
+                self.settings, email, accepted=partial(self.outbox.mark_sent_after_delivery, key, activity.logger)
+            )
         except DeliveryError as exc:
             if exc.permanent:
                 await self.outbox.mark_failed(key, str(exc))
@@ -128,7 +131,6 @@ class ComplaintActivities:
             raise ApplicationError(
                 f"{request.kind.value} to {recipient.email} not delivered yet: {exc}", type=TEMPORARY_DELIVERY_FAILURE
             ) from exc
-        await self.outbox.mark_sent_after_delivery(key, activity.logger)
         activity.logger.info("sent %s to %s (%s)", request.kind.value, recipient.email, message_id)
         return MessageReceipt(message_id=message_id, already_sent=False)
 

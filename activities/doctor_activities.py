@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import formatdate
+from functools import partial
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -59,11 +60,14 @@ class DoctorActivities:
             message = self._alert(case, key)
             await self._outbox.begin_attempt(key, ALERT_KIND, self._settings.operators_email, str(message["Subject"]))
             try:
-                await deliver(self._settings, message)
+                await deliver(
+                    self._settings,
+                    message,
+                    accepted=partial(self._outbox.mark_sent_after_delivery, key, activity.logger),
+                )
             except DeliveryError as error:
                 await self._outbox.mark_retrying(key, str(error))
                 raise ApplicationError(f"alert for {case.key} not delivered: {error}") from error
-            await self._outbox.mark_sent_after_delivery(key, activity.logger)
             new += 1
         activity.logger.info("doctor: %d case(s) not moving, %d new", len(examination.cases), new)
         return DoctorReport(found=len(examination.cases), new=new)

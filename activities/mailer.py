@@ -6,6 +6,7 @@ recipient, sender or content will be refused again, so retrying only delays the 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate
 
@@ -74,18 +75,36 @@ def _classify(error: Exception) -> DeliveryError:
     return DeliveryError(f"{type(error).__name__}: {error}", permanent=False)
 
 
-async def deliver(settings: ActivityConfig, message: EmailMessage) -> None:
-    """Send one message; raises DeliveryError (temporary or permanent) on failure."""
+async def deliver(settings: ActivityConfig, message: EmailMessage, *, accepted: Callable[[], Awaitable[None]]) -> None:
+    """Send one message; raises DeliveryError (temporary or permanent) on failure.
+
+    `accepted` (the outbox's sent mark) runs the moment the server answers 250, before QUIT: a
+    kill between the 250 and the mark sends the message again, so that gap holds no round trip.
+    """
+    client = aiosmtplib.SMTP(
+        hostname=settings.smtp_host,
+        port=settings.smtp_port,
+        username=settings.smtp_username,
+        password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+        start_tls=settings.smtp_starttls,
+        use_tls=settings.smtp_use_tls,
+        timeout=settings.smtp_timeout_seconds,
+    )
     try:
-        await aiosmtplib.send(
-            message,
-            hostname=settings.smtp_host,
-            port=settings.smtp_port,
-            username=settings.smtp_username,
-            password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
-            start_tls=settings.smtp_starttls,
-            use_tls=settings.smtp_use_tls,
-            timeout=settings.smtp_timeout_seconds,
-        )
+        await client.connect()
+        await client.send_message(message)
     except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
+        client.close()
         raise _classify(error) from error
+    try:
+        await accepted()
+    finally:
+        await _quit(client)
+
+
+async def _quit(client: aiosmtplib.SMTP) -> None:
+    """Say goodbye once the message is out; a failure here changes nothing for the message."""
+    try:
+        await client.quit()
+    except (aiosmtplib.SMTPException, OSError, TimeoutError):
+        client.close()

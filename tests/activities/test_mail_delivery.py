@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -195,3 +196,44 @@ async def test_a_sent_mark_that_cannot_be_written_does_not_fail_the_delivered_me
     assert len(calls) == 3 and not receipt.already_sent  # tried three times, and the activity succeeded
     [path] = fresh_sink.messages()
     assert read_mail(path)["Message-ID"] == receipt.message_id
+
+
+class SlowToSayGoodbye:
+    """An SMTP server that takes the message, then answers QUIT with an error after a pause; it
+    notes whether the outbox had already marked the message sent when QUIT arrived."""
+
+    def __init__(self, activities: ComplaintActivities, key: str) -> None:
+        self._activities, self._key = activities, key
+        self.status_at_quit: str | None = None
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        return "250 OK"
+
+    async def handle_QUIT(self, server: Any, session: Any, envelope: Any) -> str:
+        entry = await self._activities.outbox.get(self._key)
+        self.status_at_quit = entry.status if entry else None
+        await asyncio.sleep(0.2)
+        return "421 closing anyway"
+
+
+async def test_the_sent_mark_is_written_before_quit_and_a_failed_quit_changes_nothing(
+    make_message: MakeRequest, settings_on_port: Callable[[int], Settings]
+) -> None:
+    """A kill between the server's 250 and the sent mark sends the message again: that gap must
+    not wait for QUIT's round trip."""
+    port = free_port()
+    activities = ComplaintActivities(settings_on_port(port))
+    await activities.prepare()
+    request = make_message(MessageKind.OFFER)
+    server = SlowToSayGoodbye(activities, request.idempotency_key)
+    controller = Controller(server, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        receipt = await ActivityEnvironment().run(activities.send_message, request)
+        assert not receipt.already_sent
+        assert server.status_at_quit == "sent"
+        entry = await activities.outbox.get(request.idempotency_key)
+        assert entry is not None and (entry.status, entry.attempts) == ("sent", 1)
+    finally:
+        controller.stop()
+        await activities.close()
