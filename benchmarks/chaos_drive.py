@@ -129,7 +129,12 @@ class Driver:
         while index < len(steps) and not self.stop.is_set():
             step = steps[index]
             seen = await self.watcher.until(plan.complaint_id, partial(_ready, step=step), self.stop)
-            if seen is None or not seen.running:
+            if seen is None:
+                return
+            if not seen.running:
+                # Closed before an optional step was ever ready for it (its window passed while
+                # an earlier answer was still being retried): refused for good, in effect.
+                plan.skipped.extend(s.name for s in steps[index:] if s.optional)
                 return
             if await self._take(plan, step):
                 index, refused = index + 1, 0
