@@ -6,11 +6,15 @@ recipient, sender or content will be refused again, so retrying only delays the 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate
+from typing import Any, Literal
 
 import aiosmtplib
+from aiosmtplib.response import SMTPResponse
+from aiosmtplib.typing import Default
 
 from activities.config import ActivityConfig
 from activities.outbox import message_id_for
@@ -75,13 +79,44 @@ def _classify(error: Exception) -> DeliveryError:
     return DeliveryError(f"{type(error).__name__}: {error}", permanent=False)
 
 
+# At most one message per worker process between the server taking it and the outbox marking it
+# sent: a SIGKILL can then cost at most one duplicate, however many messages are on their way.
+_ONE_HANDOVER_AT_A_TIME = asyncio.Lock()
+
+
+class _MarkedOnAcceptance(aiosmtplib.SMTP):
+    """An SMTP client whose DATA command ends with the outbox's sent mark, under the process's lock.
+
+    The connection, EHLO, TLS, login, MAIL and RCPT of many messages still run side by side; only
+    the hand-over (DATA, its 250, the mark) is one at a time, and it takes milliseconds.
+    """
+
+    def __init__(self, accepted: Callable[[], Awaitable[None]], **options: Any) -> None:
+        super().__init__(**options)
+        self._accepted = accepted
+
+    async def data(
+        self,
+        message: str | bytes,
+        /,
+        *,
+        timeout: float | Literal[Default.token] | None = Default.token,  # noqa: ASYNC109 (aiosmtplib's signature)
+    ) -> SMTPResponse:
+        async with _ONE_HANDOVER_AT_A_TIME:
+            response = await super().data(message, timeout=timeout)  # raises unless the server said 250
+            await self._accepted()
+        return response
+
+
 async def deliver(settings: ActivityConfig, message: EmailMessage, *, accepted: Callable[[], Awaitable[None]]) -> None:
     """Send one message; raises DeliveryError (temporary or permanent) on failure.
 
-    `accepted` (the outbox's sent mark) runs the moment the server answers 250, before QUIT: a
-    kill between the 250 and the mark sends the message again, so that gap holds no round trip.
+    `accepted` (the outbox's sent mark, which never raises) runs the moment the server answers
+    250, before QUIT: a kill between the 250 and the mark sends the message again, so that gap
+    holds no round trip and, in each worker, no more than one message.
     """
-    client = aiosmtplib.SMTP(
+    client = _MarkedOnAcceptance(
+        accepted,
         hostname=settings.smtp_host,
         port=settings.smtp_port,
         username=settings.smtp_username,
@@ -96,10 +131,7 @@ async def deliver(settings: ActivityConfig, message: EmailMessage, *, accepted: 
     except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
         client.close()
         raise _classify(error) from error
-    try:
-        await accepted()
-    finally:
-        await _quit(client)
+    await _quit(client)
 
 
 async def _quit(client: aiosmtplib.SMTP) -> None:

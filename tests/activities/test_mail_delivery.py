@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from email.message import EmailMessage
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +17,7 @@ from temporalio.testing import ActivityEnvironment
 
 from activities import ComplaintActivities
 from activities import outbox as outbox_module
+from activities.mailer import deliver
 from complaints.messages import MessageKind
 from starter.dev.mailsink import MailSink, free_port, read_mail
 
@@ -237,3 +240,45 @@ async def test_the_sent_mark_is_written_before_quit_and_a_failed_quit_changes_no
     finally:
         controller.stop()
         await activities.close()
+
+
+class NotesData:
+    """An SMTP server that takes everything and notes each DATA it is handed, in order."""
+
+    def __init__(self, events: list[str]) -> None:
+        self._events = events
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self._events.append(f"data {envelope.rcpt_tos[0]}")
+        return "250 OK"
+
+
+async def test_one_message_at_a_time_is_between_the_servers_250_and_its_sent_mark(
+    settings_on_port: Callable[[int], Settings],
+) -> None:
+    """Many messages on their way at once; a kill may catch only one between 250 and its mark,
+    so one SIGKILL costs at most one duplicate."""
+    port = free_port()
+    events: list[str] = []
+    controller = Controller(NotesData(events), hostname="127.0.0.1", port=port)
+    controller.start()
+    settings = settings_on_port(port)
+
+    async def slow_mark(recipient: str) -> None:
+        events.append(f"mark {recipient}")
+        await asyncio.sleep(0.2)  # a slow database: the others' hand-over waits, not their connection
+
+    def message(recipient: str) -> EmailMessage:
+        mail = EmailMessage()
+        mail["From"], mail["To"], mail["Subject"] = "care@complaintflow.example", recipient, "hello"
+        mail.set_content("hello")
+        return mail
+
+    recipients = [f"customer{n}@example.com" for n in range(4)]
+    try:
+        await asyncio.gather(*(deliver(settings, message(r), accepted=partial(slow_mark, r)) for r in recipients))
+    finally:
+        controller.stop()
+    assert sorted(events) == sorted([f"data {r}" for r in recipients] + [f"mark {r}" for r in recipients])
+    for data, mark in zip(events[::2], events[1::2], strict=True):
+        assert data.startswith("data ") and mark == "mark " + data.removeprefix("data "), events
