@@ -144,6 +144,18 @@ class Verdict:
     retried_sends: int = 0  # outbox rows with more than one attempt
     unexplained: list[str] = field(default_factory=list)  # duplicates no kill in a send window explains
     most_from_one_kill: int = 0  # the most send windows one kill landed in
+    window_ms: list[float] = field(default_factory=list)  # each marked copy: sink stored it -> outbox marked it
+
+    def window_figures(self) -> str:
+        """The send window's length (median / p99 / max, ms), what a kill has to land in."""
+        if not self.window_ms:
+            return "none measured"
+        ordered = sorted(self.window_ms)
+
+        def at(share: float) -> float:
+            return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+        return f"{at(0.5):.0f} / {at(0.99):.0f} / {ordered[-1]:.0f} ms ({len(ordered)} messages)"
 
     @property
     def duplicates(self) -> int:
@@ -219,6 +231,8 @@ def kills_in_send_window(kills: list[float], mails: list[Mail], outbox: dict[str
         marked = sent.sent_at if sent is not None and sent.sent_at is not None else None
         for n, opened in enumerate(times):
             last = n == len(times) - 1
+            if last and marked is not None:
+                verdict.window_ms.append((marked - opened).total_seconds() * 1000)
             closes = (marked or opened + SEND_TIMEOUT) if last else min(times[n + 1], opened + SEND_TIMEOUT)
             first = bisect.bisect_left(moments, opened - SEND_WINDOW_SLACK)
             if first < len(moments) and moments[first] < closes:

@@ -61,6 +61,7 @@ def report(
         ("worker kills (SIGKILL)", str(verdict.kills), None),
         ("kills that landed in a send window", str(verdict.kills_in_window), None),
         ("send windows hit / most by one kill", f"{verdict.windows_hit} / {verdict.most_from_one_kill}", None),
+        ("send window: median / p99 / max", verdict.window_figures(), None),
         ("server restarts: away", _seconds(list(faults.server_away)), None),
         ("  client answered again after", _seconds(faults.client_back), reconnected),
         ("  same worker polling again after", _seconds(faults.worker_back), None),
