@@ -43,9 +43,10 @@ The checks, at the end, read sources independent of the drivers and of each othe
   until the outbox marks it sent. A copy never marked (a later attempt sent the message again)
   had its attempt ended by the first SIGKILL after it arrived, if that came before the next copy
   and within the activity's 60 s start-to-close timeout: that kill landed in a send window. A
-  copy with no such kill before the next one is a duplicate no kill explains. One kill lands in
-  the window of every message in flight at that moment, so the table also gives the windows hit
-  and the most one kill hit.
+  copy with no such kill before the next one is a duplicate no kill explains. A kill lands in
+  the window of every message between `250` and its mark at that moment; the worker hands over
+  one message at a time, so the table's "most by one kill" should never pass 1. The table also
+  gives the window's length, measured for every message that was marked.
 
 Exit status 1 if any invariant fails: closed < N, stuck, double payouts, wrong amounts, second
 decisions, duplicates no kill explains, more duplicates than kills that landed in a send window
