@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint pytest install clean chaos
+.PHONY: run test lint pytest install clean chaos bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ pytest: $(STAMP)
 N ?= 500
 chaos: $(STAMP)
 	$(BIN)/python benchmarks/chaos.py --complaints $(N) --kill-every 10 --server-restarts 2
+
+# The speed benchmarks (issue 15), each next to a bare Temporal baseline in the same run; the
+# latest tables are in benchmarks/RESULTS.md.
+bench: $(STAMP)
+	$(BIN)/python benchmarks/lifecycle.py --complaints 200 --rounds 2
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -82,7 +82,7 @@ from chaos_checks import judge
 from chaos_drive import Driver, Watcher, start_all
 from chaos_plan import make_plans, write_rules
 from chaos_report import Faults, report
-from chaos_stack import TASK_QUEUE, Stack
+from stack import TASK_QUEUE, Stack
 
 RECONNECT_WITHIN = 60.0
 

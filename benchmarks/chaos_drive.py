@@ -19,8 +19,8 @@ from functools import partial
 from pathlib import Path
 
 from chaos_plan import Journey, Plan, Step
-from chaos_stack import TASK_QUEUE
 from pydantic import BaseModel
+from stack import TASK_QUEUE
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError
 

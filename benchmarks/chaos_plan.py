@@ -59,16 +59,18 @@ def _toml(value: Any) -> str:
     raise TypeError(f"cannot write {value!r} as TOML")
 
 
-def write_rules(data_dir: Path) -> Path:
-    """The demo rules with the timings above and monthly budgets no run can exhaust (a budget
-    cut would change the amounts); written into the data directory for the worker to load."""
+def write_rules(
+    data_dir: Path, timings: dict[str, str] = TIMINGS, version: str = "chaos-bench", name: str = "chaos-rules.toml"
+) -> Path:
+    """The demo rules with `timings` and monthly budgets no run can exhaust (a budget cut would
+    change the amounts); written into the data directory for the worker to load."""
     compensation = dict(read_rules_document(DEMO_RULES)["compensation"])
     compensation["monthly_budget"] = {category: 100_000_000 for category in compensation["monthly_budget"]}
-    lines = [f"extends = {json.dumps(str(DEMO_RULES))}", 'version = "chaos-bench"', "", "[timings]"]
-    lines += [f"{key} = {_toml(value)}" for key, value in TIMINGS.items()]
+    lines = [f"extends = {json.dumps(str(DEMO_RULES))}", f"version = {json.dumps(version)}", "", "[timings]"]
+    lines += [f"{key} = {_toml(value)}" for key, value in timings.items()]
     lines += ["", "[compensation]"]
     lines += [f"{key} = {_toml(value)}" for key, value in compensation.items()]
-    path = data_dir / "chaos-rules.toml"
+    path = data_dir / name
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING
 from chaos_checks import Verdict
 from chaos_drive import Driver
 from chaos_plan import Journey, Plan
-from chaos_stack import Stack
 from rich.console import Console
 from rich.table import Table
+from stack import Stack
 
 if TYPE_CHECKING:
     from chaos import Options

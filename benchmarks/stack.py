@@ -1,6 +1,6 @@
-"""The chaos benchmark's own system: a dev server on a SQLite file, the mail sink and one worker
-process, on free ports in one data directory; and the faults done to it (SIGKILL of the worker,
-a stop and start of the server on the same file and ports).
+"""A benchmark's own system: a dev server on a SQLite file, the mail sink and a worker process,
+on free ports in one data directory; and the faults the chaos benchmark does to it (SIGKILL of
+the worker, a stop and start of the server on the same file and ports).
 
 It reuses `starter.dev` (the `temporal` binary, the WAL flags, the search-attribute flags,
 supervised children in their own process group); only the ports and where output goes differ
@@ -30,6 +30,7 @@ from starter.dev.stack import temporal_binary, wait_for_worker
 
 ROOT = Path(__file__).resolve().parent.parent
 TASK_QUEUE = "chaos"
+OUR_WORKER = [sys.executable, str(ROOT / "worker.py")]
 SERVER_READY_WITHIN = 90.0
 
 
@@ -51,6 +52,8 @@ class Stack:
 
     data_dir: Path
     rules_file: Path
+    task_queue: str = TASK_QUEUE
+    extra_env: dict[str, str] = field(default_factory=dict)  # e.g. COMPLAINTS_DATABASE_URL
     ports: Ports = field(default_factory=Ports.free)
     server: Child | None = None
     sink: Child | None = None
@@ -59,6 +62,7 @@ class Stack:
     worker_starts: int = 0
     events: list[str] = field(default_factory=list)
     _logs: list[IO[bytes]] = field(default_factory=list)
+    _client: Client | None = None
 
     @property
     def address(self) -> str:
@@ -73,6 +77,12 @@ class Stack:
         """The worker's default store in the data directory (COMPLAINTS_DATABASE_URL is not passed on)."""
         return f"sqlite+aiosqlite:///{self.data_dir / 'complaints.db'}"
 
+    async def client(self) -> Client:
+        """One client to the server for the whole run (after a server restart: start_server's)."""
+        if self._client is None:
+            self._client = await connect(self.address)
+        return self._client
+
     def note(self, text: str) -> None:
         self.events.append(f"{time.strftime('%H:%M:%S')} {text}")
 
@@ -83,13 +93,14 @@ class Stack:
             TEMPORAL_NAMESPACE=NAMESPACE,
             COMPLAINTS_DATA_DIR=str(self.data_dir),
             COMPLAINTS_RULES_FILE=str(self.rules_file),
-            COMPLAINTS_TASK_QUEUE=TASK_QUEUE,
+            COMPLAINTS_TASK_QUEUE=self.task_queue,
             COMPLAINTS_SMTP_HOST=HOST,
             COMPLAINTS_SMTP_PORT=str(self.ports.smtp),
             COMPLAINTS_LOG_FORMAT="json",
             COMPLAINTS_LOG_LEVEL="WARNING",
             PYTHONUNBUFFERED="1",
         )
+        env.update(self.extra_env)
         return env
 
     async def _spawn(self, name: str, argv: list[str]) -> Child:
@@ -139,7 +150,8 @@ class Stack:
             if not self.server.running:
                 raise await died(self.server, "while starting")
             try:
-                return await connect(self.address)
+                self._client = await connect(self.address)
+                return self._client
             except RuntimeError as exc:
                 if time.monotonic() > deadline:
                     raise DevError(f"the dev server did not answer on {self.address}: {exc}") from exc
@@ -167,12 +179,20 @@ class Stack:
         self.sink = await self._spawn("mail", argv)
         await wait_for_port(self.sink, self.ports.smtp, 15.0, "the SMTP sink")
 
-    async def start_worker(self, client: Client | None = None) -> None:
-        """Start a worker process; with `client`, wait until it polls the task queue."""
-        self.worker = await self._spawn("worker", [sys.executable, str(ROOT / "worker.py")])
+    async def start_worker(
+        self, client: Client | None = None, argv: list[str] | None = None, task_queue: str | None = None
+    ) -> None:
+        """Start a worker process (ours, or `argv`); with `client`, wait until it polls its task queue."""
+        self.worker = await self._spawn("worker", argv or OUR_WORKER)
         self.worker_starts += 1
         if client is not None:
-            await wait_for_worker(self.worker, client, TASK_QUEUE)
+            await wait_for_worker(self.worker, client, task_queue or self.task_queue)
+
+    async def stop_worker(self) -> None:
+        """Stop the worker gracefully (SIGTERM), as an operator would."""
+        if self.worker is not None:
+            await stop_child(self.worker, signal.SIGTERM, 20.0)
+            self.worker = None
 
     async def kill_worker(self) -> None:
         """SIGKILL the worker's process group (no graceful shutdown), then start a new one at once."""
