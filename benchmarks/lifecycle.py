@@ -44,6 +44,7 @@ from lifecycle_drive import (
     our_case,
     read_shape,
 )
+from profiling import record, summarize
 from stack import ROOT, Stack
 
 from starter.client import WORKFLOW_TYPE, IntakeChecks, rules_for_intake, start_complaints
@@ -66,6 +67,7 @@ TIMINGS = {
     "survey_fatigue_window": "P90D",
 }
 PHASE_LIMIT = 1800.0
+PROFILE_SECONDS = 20
 
 
 @dataclass(frozen=True)
@@ -85,24 +87,38 @@ class Phase:
         return self.cases / self.seconds
 
 
-async def measure(
-    stack: Stack, kind: str, path: str, prefix: str, cases: dict[str, Case], start: Awaitable[object]
-) -> Phase:
-    """Start the cases (`start`), drive them to the end, and read what it cost. `prefix`: the
-    workflow ids of this batch begin with it."""
+@dataclass(frozen=True)
+class Batch:
+    """What `measure` runs: `kind` ("ours" or "bare") on `path`; workflow ids begin with `prefix`."""
+
+    kind: str
+    path: str
+    prefix: str
+    profile: Path | None  # --profile: where py-spy's folded stacks go
+
+
+async def measure(stack: Stack, batch: Batch, cases: dict[str, Case], start: Awaitable[object]) -> Phase:
+    """Start the cases (`start`), drive them to the end, and read what it cost; with a profile
+    directory, py-spy samples the worker meanwhile."""
+    kind, path = batch.kind, batch.path
     assert stack.worker is not None and stack.server is not None
     client = await stack.client()
     workflow_type = WORKFLOW_TYPE if kind == "ours" else WORKFLOW_NAME
-    query = f'WorkflowType="{workflow_type}" AND WorkflowId STARTS_WITH "{prefix}"'
+    query = f'WorkflowType="{workflow_type}" AND WorkflowId STARTS_WITH "{batch.prefix}"'
     worker_before = cpu_seconds(stack.worker.process.pid)
     server_before = cpu_seconds(stack.server.process.pid)
     began = time.monotonic()
+    folded = batch.profile / f"{batch.prefix}{kind}.txt" if batch.profile else None
+    spy = await record(stack.worker.process.pid, PROFILE_SECONDS, folded) if folded else None
     await start
     drive = Drive(client, query, cases)
     await drive.until_all_closed(PHASE_LIMIT)
     seconds = time.monotonic() - began
     worker_cpu = cpu_seconds(stack.worker.process.pid) - worker_before
     server_cpu = cpu_seconds(stack.server.process.pid) - server_before
+    if spy is not None and folded is not None:
+        await spy.wait()
+        typer.echo(summarize(folded, top=30))
     shape = await read_shape(client, list(cases))
     phase = Phase(kind, path, len(cases), seconds, worker_cpu / len(cases), server_cpu / len(cases), shape)
     typer.echo(
@@ -115,7 +131,7 @@ async def measure(
     return phase
 
 
-async def ours(stack: Stack, run: str, path: str, count: int) -> tuple[Phase, str]:
+async def ours(stack: Stack, run: str, path: str, count: int, profile: Path | None) -> tuple[Phase, str]:
     client = await stack.client()
     await stack.start_worker(client)
     steps = PATHS[path]
@@ -123,12 +139,12 @@ async def ours(stack: Stack, run: str, path: str, count: int) -> tuple[Phase, st
     cases = {f"complaint-{c.id}": our_case(client, f"complaint-{c.id}", c.id, steps, n) for n, c in enumerate(inputs)}
     checks = IntakeChecks(rules=rules_for_intake(stack.rules_file))
     starting = start_complaints(client, inputs, TASK_QUEUE, checks=checks)
-    phase = await measure(stack, "ours", path, f"complaint-LC-{run}-{path}-", cases, starting)
+    phase = await measure(stack, Batch("ours", path, f"complaint-LC-{run}-{path}-", profile), cases, starting)
     await stack.stop_worker()
     return phase, next(iter(cases))
 
 
-async def bare(stack: Stack, run: str, path: str, count: int, spec: BareSpec) -> Phase:
+async def bare(stack: Stack, run: str, path: str, count: int, spec: BareSpec, profile: Path | None) -> Phase:
     client = await stack.client()
     await stack.start_worker(client, argv=BARE_WORKER, task_queue=BARE_TASK_QUEUE)
     ids = [f"bare-{run}-{path}-{n:05d}" for n in range(count)]
@@ -142,7 +158,7 @@ async def bare(stack: Stack, run: str, path: str, count: int, spec: BareSpec) ->
         await asyncio.gather(*(start_one(w) for w in ids))
 
     cases = {w: bare_case(client, w, spec) for w in ids}
-    phase = await measure(stack, "bare", path, f"bare-{run}-{path}-", cases, start_all())
+    phase = await measure(stack, Batch("bare", path, f"bare-{run}-{path}-", profile), cases, start_all())
     await stack.stop_worker()
     return phase
 
@@ -168,7 +184,7 @@ def report(phases: list[Phase]) -> None:
             )
 
 
-async def run(complaints: int, rounds: int, paths: list[str], data_dir: Path) -> list[Phase]:
+async def run(complaints: int, rounds: int, paths: list[str], data_dir: Path, profile: Path | None) -> list[Phase]:
     stack = Stack(
         data_dir,
         rules_file=write_rules(data_dir, TIMINGS, version="lifecycle-bench", name="lifecycle-rules.toml"),
@@ -184,9 +200,9 @@ async def run(complaints: int, rounds: int, paths: list[str], data_dir: Path) ->
             for path in paths:
                 run_tag = f"{tag}{number}"
                 typer.echo(f"round {number + 1}, {path}:")
-                our, sample = await ours(stack, run_tag, path, complaints)
+                our, sample = await ours(stack, run_tag, path, complaints, profile)
                 spec = await bare_spec_from(await stack.client(), sample)
-                phases += [our, await bare(stack, run_tag, path, complaints, spec)]
+                phases += [our, await bare(stack, run_tag, path, complaints, spec, profile)]
     finally:
         await stack.stop()
     return phases
@@ -197,18 +213,23 @@ def main(
     rounds: Annotated[int, typer.Option(min=1)] = 2,
     path: Annotated[list[str] | None, typer.Option(help="auto and/or two-levels (default: both)")] = None,
     data_dir: Annotated[Path | None, typer.Option(help="kept after the run (default: a temporary directory)")] = None,
+    profile: Annotated[
+        Path | None, typer.Option(help=f"sample each worker with py-spy for {PROFILE_SECONDS}s into this directory")
+    ] = None,
 ) -> None:
     path = path or list(PATHS)
+    if profile is not None:
+        profile.mkdir(parents=True, exist_ok=True)
     unknown = set(path) - set(PATHS)
     if unknown:
         typer.echo(f"--path: unknown {sorted(unknown)}; known: {list(PATHS)}", err=True)
         raise typer.Exit(2)
     if data_dir is None:
         with tempfile.TemporaryDirectory(prefix="lifecycle-") as scratch:
-            report(asyncio.run(run(complaints, rounds, path, Path(scratch))))
+            report(asyncio.run(run(complaints, rounds, path, Path(scratch), profile)))
     else:
         data_dir.mkdir(parents=True, exist_ok=True)
-        report(asyncio.run(run(complaints, rounds, path, data_dir)))
+        report(asyncio.run(run(complaints, rounds, path, data_dir, profile)))
 
 
 if __name__ == "__main__":
