@@ -22,6 +22,7 @@ from activities import ComplaintActivities
 from activities.doctor_activities import DoctorActivities
 from infra.connection import connect
 from infra.logging import configure_logging
+from infra.sandbox import workflow_runner
 from infra.schedules import keep_doctor_schedule
 from infra.settings import Settings
 from workflows import ComplaintWorkflow
@@ -36,6 +37,7 @@ def build_worker(client: Client, settings: Settings, activities: ComplaintActivi
         task_queue=settings.task_queue,
         workflows=[ComplaintWorkflow, CaseDoctorWorkflow],
         activities=activities.all() + DoctorActivities.for_worker(client, settings, activities.engine).all(),
+        workflow_runner=workflow_runner(),
         graceful_shutdown_timeout=timedelta(seconds=10),
         identity=settings.worker_identity or None,
     )

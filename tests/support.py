@@ -29,6 +29,7 @@ from complaints.actions import Approval, Findings, OfferAnswer, OfferResponse
 from complaints.case import CaseOutcome, CaseStatus, ComplaintWorkflowInput, Stage
 from complaints.intake import ComplaintInput
 from complaints.payout import PayoutReceipt, PayoutRequest
+from infra.sandbox import workflow_runner
 from starter.dev.mailsink import KIND_HEADER, stored_mail_files
 from workflows import ComplaintWorkflow
 
@@ -325,7 +326,9 @@ async def crash_after_paying_worker(
     crashing = CrashAfterPaying(activities.pay_compensation)
     others = [act for act in activities.all() if getattr(act, "__name__", "") != "pay_compensation"]
     acts = [*others, crashing.pay_compensation]
-    async with Worker(client, task_queue=task_queue, workflows=[ComplaintWorkflow], activities=acts):
+    async with Worker(
+        client, task_queue=task_queue, workflows=[ComplaintWorkflow], activities=acts, workflow_runner=workflow_runner()
+    ):
         yield crashing
 
 

@@ -208,3 +208,39 @@ def test_the_check_sees_a_tower() -> None:
     tower = ast.parse("class Base:\n    pass\nclass Workflow(Base):\n    pass\n")
     classes = {node.name: node for node in ast.walk(tower) if isinstance(node, ast.ClassDef)}
     assert [ast.unparse(base) for base in classes["Workflow"].bases if ast.unparse(base) in classes] == ["Base"]
+
+
+# -- workflow modules are shared by every run (infra/sandbox.py): nothing at module level may change --
+
+MUTABLE_LITERALS = (ast.Dict, ast.List, ast.Set, ast.DictComp, ast.ListComp, ast.SetComp)
+MUTABLE_CALLS = {"dict", "list", "set", "defaultdict", "Counter", "OrderedDict", "deque", "bytearray"}
+
+
+def mutable_module_values(source: str) -> list[str]:
+    """Names bound at module level to a container that can be changed, and `global` statements."""
+    found = []
+    for node in ast.parse(source).body:
+        targets: list[ast.expr] = []
+        value: ast.expr | None = None
+        if isinstance(node, ast.Assign):
+            targets, value = node.targets, node.value
+        elif isinstance(node, ast.AnnAssign):
+            targets, value = [node.target], node.value
+        if value is None:
+            continue
+        called = value.func.id if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) else ""
+        if isinstance(value, MUTABLE_LITERALS) or called in MUTABLE_CALLS:
+            found += [ast.unparse(target) for target in targets if not ast.unparse(target).startswith("__")]
+    found += [f"global {', '.join(n.names)}" for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Global)]
+    return found
+
+
+@pytest.mark.parametrize("path", sorted((PROJECT_ROOT / "workflows").glob("*.py")), ids=lambda path: path.name)
+def test_workflow_modules_hold_nothing_a_run_could_change(path: Path) -> None:
+    """The sandbox imports these modules once for all runs: module state would leak between cases."""
+    assert mutable_module_values(path.read_text()) == []
+
+
+def test_mutable_module_values_finds_them() -> None:
+    source = "A = {}\nB: list[int] = []\nC = dict(x=1)\nD = (1, 2)\nE = frozenset()\ndef f():\n    global D\n"
+    assert mutable_module_values(source) == ["A", "B", "C", "global D"]

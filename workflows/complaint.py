@@ -1,17 +1,18 @@
 """ComplaintWorkflow: one complaint, from receipt to closure, as one durable workflow.
 
-`run` walks the process table (`PROCESS`, at the bottom): each stage is a method that
-returns the next stage, and can be re-entered after continue-as-new without repeating
-itself. The workflow owns small objects that do the rest: the case record (state, timeline,
-one-shot steps), the clocks and their deadline watch, the messenger, the outward calls, and
-the attention a person must give when retrying cannot help. Staff and customer actions
-arrive as updates whose validators (complaints.guards) refuse what the case cannot take now.
+`run` walks the process table (`PROCESS`, at the bottom): each stage is a method that returns
+the next stage, and can be re-entered after continue-as-new without repeating itself. The
+workflow owns small objects that do the rest: the case record (state, timeline, one-shot
+steps), the clocks and their deadline watch, the messenger, the outward calls, and the
+attention a person must give when retrying cannot help. Staff and customer actions arrive
+as updates whose validators (complaints.guards) refuse what the case cannot take now.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
@@ -361,7 +362,6 @@ class ComplaintWorkflow:
         refuse_unless(self._case, lambda state: guards.check_priority_raise(state, change))
 
     # -- queries ------------------------------------------------------------------------------------------------
-
     @workflow.query(description="Where the case stands: stage, what it waits for and until when, remedy.")
     def status(self) -> CaseStatus:
         if not self._case.exists:
@@ -376,25 +376,25 @@ class ComplaintWorkflow:
 
 @dataclass(frozen=True)
 class StageStep:
-    """One stage of the process: what runs it, what the case then waits for, whether the
-    customer gets a progress update every few days while it lasts."""
+    """A stage: what runs it, what the case then waits for, whether it sends progress updates."""
 
     step: Callable[[ComplaintWorkflow], Awaitable[Stage]] | None
     waits_for: Callable[[CaseState], waiting.Waiting]
     progress_updates: bool = False
 
 
-PROCESS: dict[Stage, StageStep] = {
-    Stage.RECEIVED: StageStep(ComplaintWorkflow._acknowledge, waiting.the_system),
-    Stage.INVESTIGATING: StageStep(ComplaintWorkflow._investigate, waiting.findings, progress_updates=True),
-    Stage.PROPOSING: StageStep(ComplaintWorkflow._propose_remedy, waiting.the_system, progress_updates=True),
-    Stage.AWAITING_APPROVAL: StageStep(ComplaintWorkflow._seek_approval, waiting.approval, progress_updates=True),
-    Stage.AWAITING_CUSTOMER: StageStep(ComplaintWorkflow._make_offer, waiting.offer_answer),
-    Stage.FULFILLING: StageStep(ComplaintWorkflow._fulfil, waiting.payout, progress_updates=True),
-    Stage.FOLLOWING_UP: StageStep(ComplaintWorkflow._follow_up, waiting.reopen_window),
-    Stage.AWAITING_FEEDBACK: StageStep(ComplaintWorkflow._survey, waiting.survey_answer),
-    Stage.CLOSING: StageStep(ComplaintWorkflow._close, waiting.the_system),
-    Stage.CLOSED: StageStep(None, waiting.nothing),
-    Stage.WITHDRAWN: StageStep(None, waiting.nothing),
-}
-"""The process, in order: the only list of stages and what each one does."""
+PROCESS: Mapping[Stage, StageStep] = MappingProxyType(
+    {
+        Stage.RECEIVED: StageStep(ComplaintWorkflow._acknowledge, waiting.the_system),
+        Stage.INVESTIGATING: StageStep(ComplaintWorkflow._investigate, waiting.findings, progress_updates=True),
+        Stage.PROPOSING: StageStep(ComplaintWorkflow._propose_remedy, waiting.the_system, progress_updates=True),
+        Stage.AWAITING_APPROVAL: StageStep(ComplaintWorkflow._seek_approval, waiting.approval, progress_updates=True),
+        Stage.AWAITING_CUSTOMER: StageStep(ComplaintWorkflow._make_offer, waiting.offer_answer),
+        Stage.FULFILLING: StageStep(ComplaintWorkflow._fulfil, waiting.payout, progress_updates=True),
+        Stage.FOLLOWING_UP: StageStep(ComplaintWorkflow._follow_up, waiting.reopen_window),
+        Stage.AWAITING_FEEDBACK: StageStep(ComplaintWorkflow._survey, waiting.survey_answer),
+        Stage.CLOSING: StageStep(ComplaintWorkflow._close, waiting.the_system),
+        Stage.CLOSED: StageStep(None, waiting.nothing),
+        Stage.WITHDRAWN: StageStep(None, waiting.nothing),
+    }
+)  # The process, in order: the only list of stages and what each one does (read-only: shared by all runs).

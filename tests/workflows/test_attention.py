@@ -19,7 +19,7 @@ import pytest_asyncio
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
-import complaints.policy
+import workflows.complaint
 from complaints.actions import Resumption, Withdrawal
 from complaints.case import CaseStatus, Stage
 from starter.dev.mailsink import MailSink
@@ -107,14 +107,15 @@ async def test_a_stage_that_fails_on_its_data_is_held_for_staff_then_tried_again
 ) -> None:
     """The policy raises on this case's data (as a bad rules file or a bug would) until it is fixed."""
     broken = {"yes": True}
-    real = complaints.policy.propose_remedy
+    real = workflows.complaint.propose_remedy
 
     def propose_or_fail(*args: Any, **kwargs: Any) -> Any:
         if broken["yes"]:
             raise ValueError("goodwill table has no row for severity 3")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(complaints.policy, "propose_remedy", propose_or_fail)  # read when a run imports the workflow
+    # Workflow modules are imported once and shared by every run (infra/sandbox.py): patch the name it calls.
+    monkeypatch.setattr(workflows.complaint, "propose_remedy", propose_or_fail)
     handle = await start_case(client)
     withdrawn_afterwards.append(handle)
     await reach(handle, Stage.INVESTIGATING)

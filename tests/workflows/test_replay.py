@@ -37,6 +37,7 @@ from complaints.actions import (
 )
 from complaints.case import Stage
 from complaints.intake import Priority
+from infra.sandbox import workflow_runner
 from tests.support import FINDINGS, reach, skip, start_case, to_approval, wait_until
 from workflows import ComplaintWorkflow
 
@@ -52,7 +53,9 @@ def save_history(target: str, history: WorkflowHistory) -> None:
 
 
 def replayer() -> Replayer:
-    return Replayer(workflows=[ComplaintWorkflow], data_converter=pydantic_data_converter)
+    return Replayer(
+        workflows=[ComplaintWorkflow], data_converter=pydantic_data_converter, workflow_runner=workflow_runner()
+    )
 
 
 async def record_a_rich_case(env: WorkflowEnvironment, client: Client) -> WorkflowHistory:
