@@ -19,6 +19,7 @@ import pytest_asyncio
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
+import complaints.policy
 import workflows.complaint
 from complaints.actions import Resumption, Withdrawal
 from complaints.case import CaseStatus, Stage
@@ -107,7 +108,7 @@ async def test_a_stage_that_fails_on_its_data_is_held_for_staff_then_tried_again
 ) -> None:
     """The policy raises on this case's data (as a bad rules file or a bug would) until it is fixed."""
     broken = {"yes": True}
-    real = workflows.complaint.propose_remedy
+    real = complaints.policy.propose_remedy
 
     def propose_or_fail(*args: Any, **kwargs: Any) -> Any:
         if broken["yes"]:
