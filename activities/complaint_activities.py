@@ -25,13 +25,14 @@ from activities.migrate import upgrade_to_head
 from activities.outbox import Outbox, message_id_for
 from activities.outcomes import OutcomeStore
 from activities.payout_gateway import PayoutGateway, make_gateway
+from activities.rules_file import RulesFile
 from complaints import contracts
 from complaints.case import CaseOutcome
 from complaints.failures import INVALID_RULES, PERMANENT_DELIVERY_FAILURE, TEMPLATE_ERROR, TEMPORARY_DELIVERY_FAILURE
 from complaints.intake import describe_validation_error
 from complaints.messages import MessageKind, MessageReceipt, MessageRequest, SurveyHistory, SurveyQuery
 from complaints.payout import CustomerPaid, CustomerPaidQuery, PayoutReceipt, PayoutRequest
-from complaints.rules import CaseRules, load_rules
+from complaints.rules import CaseRules
 from complaints.standing import CustomerStanding, StandingQuery
 from complaints.templates import render_message
 
@@ -46,6 +47,7 @@ class ComplaintActivities:
         self.ledger = PayoutLedger(self.engine, activity.logger)
         self.payouts: PayoutGateway = make_gateway(settings, self.ledger, activity.logger)
         self.outcomes = OutcomeStore(self.engine, activity.logger)
+        self.rules_file = RulesFile(settings.rules_file)
 
     async def prepare(self) -> None:
         """Create data directories and bring the database to the newest schema; safe on every worker start."""
@@ -75,7 +77,7 @@ class ComplaintActivities:
         """Read the rules file once per case; a broken file will not fix itself, so no retry."""
         path = self.settings.rules_file
         try:
-            rules = load_rules(path)
+            rules = self.rules_file.load()
         except FileNotFoundError as exc:
             raise ApplicationError(f"rules file {path} not found", type=INVALID_RULES, non_retryable=True) from exc
         except tomllib.TOMLDecodeError as exc:

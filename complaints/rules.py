@@ -147,15 +147,18 @@ class CaseRules(_Config):
         return asked or self.approvers_at(role_name)
 
 
-def read_rules_document(path: Path) -> dict[str, Any]:
-    """The TOML document, with `extends = "other.toml"` resolved: this file's tables win whole."""
+def read_rules_document(path: Path, files: list[Path] | None = None) -> dict[str, Any]:
+    """The TOML document, with `extends = "other.toml"` resolved: this file's tables win whole.
+    Each file read is appended to `files`, if given."""
     with path.open("rb") as handle:
         document = tomllib.load(handle)
+    if files is not None:
+        files.append(path)
     base_name = document.pop("extends", None)
     if base_name is None:
         return document
-    return {**read_rules_document(path.parent / str(base_name)), **document}
+    return {**read_rules_document(path.parent / str(base_name), files), **document}
 
 
-def load_rules(path: Path) -> CaseRules:
-    return CaseRules.model_validate(read_rules_document(path))
+def load_rules(path: Path, files: list[Path] | None = None) -> CaseRules:
+    return CaseRules.model_validate(read_rules_document(path, files))
