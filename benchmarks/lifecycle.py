@@ -80,6 +80,7 @@ class Phase:
     seconds: float
     worker_cpu: float
     server_cpu: float
+    sink_cpu: float
     shape: Shape
 
     @property
@@ -101,12 +102,13 @@ async def measure(stack: Stack, batch: Batch, cases: dict[str, Case], start: Awa
     """Start the cases (`start`), drive them to the end, and read what it cost; with a profile
     directory, py-spy samples the worker meanwhile."""
     kind, path = batch.kind, batch.path
-    assert stack.worker is not None and stack.server is not None
+    assert stack.worker is not None and stack.server is not None and stack.sink is not None
     client = await stack.client()
     workflow_type = WORKFLOW_TYPE if kind == "ours" else WORKFLOW_NAME
     query = f'WorkflowType="{workflow_type}" AND WorkflowId STARTS_WITH "{batch.prefix}"'
     worker_before = cpu_seconds(stack.worker.process.pid)
     server_before = cpu_seconds(stack.server.process.pid)
+    sink_before = cpu_seconds(stack.sink.process.pid)
     began = time.monotonic()
     folded = batch.profile / f"{batch.prefix}{kind}.txt" if batch.profile else None
     spy = await record(stack.worker.process.pid, PROFILE_SECONDS, folded) if folded else None
@@ -116,16 +118,19 @@ async def measure(stack: Stack, batch: Batch, cases: dict[str, Case], start: Awa
     seconds = time.monotonic() - began
     worker_cpu = cpu_seconds(stack.worker.process.pid) - worker_before
     server_cpu = cpu_seconds(stack.server.process.pid) - server_before
+    sink_cpu = cpu_seconds(stack.sink.process.pid) - sink_before
     if spy is not None and folded is not None:
         await spy.wait()
         typer.echo(summarize(folded, top=30))
     shape = await read_shape(client, list(cases))
-    phase = Phase(kind, path, len(cases), seconds, worker_cpu / len(cases), server_cpu / len(cases), shape)
+    n = len(cases)
+    phase = Phase(kind, path, n, seconds, worker_cpu / n, server_cpu / n, sink_cpu / n, shape)
     typer.echo(
         f"  {kind:4} {path:10} {len(cases)} cases in {seconds:.1f}s = {phase.rate:.2f}/s; "
-        f"CPU-s per case: worker {phase.worker_cpu:.3f}, server {phase.server_cpu:.3f}; "
-        f"{shape.events:.0f} events, {shape.activities:.0f} activities, {shape.timers:.0f} timers, "
-        f"{shape.updates:.0f} updates, {shape.history_bytes / 1024:.1f} KiB per case"
+        f"CPU-s per case: worker {phase.worker_cpu:.3f}, server {phase.server_cpu:.3f}, mail sink "
+        f"{phase.sink_cpu:.3f}; {shape.events:.0f} events, {shape.workflow_tasks:.0f} workflow tasks, "
+        f"{shape.activities:.0f} activities, {shape.timers:.0f} timers, {shape.updates:.0f} updates, "
+        f"{shape.history_bytes / 1024:.1f} KiB per case (heaviest, KiB: {shape.heaviest()})"
         + (f" ({drive.refusals} early answers refused, {drive.no_answers} unanswered)" if drive.refusals else "")
     )
     return phase
@@ -166,9 +171,9 @@ async def bare(stack: Stack, run: str, path: str, count: int, spec: BareSpec, pr
 def report(phases: list[Phase]) -> None:
     typer.echo(
         "\n| path | round | ours /s | bare /s | ratio | worker CPU-s/case ours / bare (x) "
-        "| server CPU-s/case ours / bare | events/case | KiB/case |"
+        "| server CPU-s/case ours / bare | mail sink CPU-s/case | events/case | workflow tasks/case | KiB/case |"
     )
-    typer.echo("|---|---|---|---|---|---|---|---|---|")
+    typer.echo("|---|---|---|---|---|---|---|---|---|---|---|")
     by_path: dict[str, list[tuple[Phase, Phase]]] = {}
     ours_phases = [p for p in phases if p.kind == "ours"]
     bare_phases = [p for p in phases if p.kind == "bare"]
@@ -179,7 +184,9 @@ def report(phases: list[Phase]) -> None:
             typer.echo(
                 f"| {path} | {number} | {our.rate:.2f} | {base.rate:.2f} | **{our.rate / base.rate:.2f}** | "
                 f"{our.worker_cpu:.3f} / {base.worker_cpu:.3f} ({our.worker_cpu / base.worker_cpu:.1f}x) | "
-                f"{our.server_cpu:.3f} / {base.server_cpu:.3f} | {our.shape.events:.0f} / {base.shape.events:.0f} | "
+                f"{our.server_cpu:.3f} / {base.server_cpu:.3f} | {our.sink_cpu:.3f} | "
+                f"{our.shape.events:.0f} / {base.shape.events:.0f} | "
+                f"{our.shape.workflow_tasks:.0f} / {base.shape.workflow_tasks:.0f} | "
                 f"{our.shape.history_bytes / 1024:.1f} / {base.shape.history_bytes / 1024:.1f} |"
             )
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -186,27 +187,44 @@ class Shape:
     activities: float
     timers: float
     updates: float
+    workflow_tasks: float
+    bytes_by_event: dict[str, float] = field(default_factory=dict)  # the heaviest event types
+
+    def heaviest(self, top: int = 4) -> str:
+        ordered = sorted(self.bytes_by_event.items(), key=lambda item: -item[1])[:top]
+        return ", ".join(f"{name} {size / 1024:.1f}" for name, size in ordered)
 
 
 async def read_shape(client: Client, workflow_ids: list[str]) -> Shape:
-    totals = {"events": 0, "bytes": 0, "activities": 0, "timers": 0, "updates": 0}
+    totals = {"events": 0, "bytes": 0, "activities": 0, "timers": 0, "updates": 0, "tasks": 0}
+    by_event: Counter[str] = Counter()
     limit = asyncio.Semaphore(SEND_CONCURRENCY)
 
     async def one(workflow_id: str) -> None:
         async with limit:
             history = await client.get_workflow_handle(workflow_id).fetch_history(rpc_timeout=ANSWER_WITHIN)
         totals["events"] += len(history.events)
-        totals["bytes"] += sum(event.ByteSize() for event in history.events)
         for event in history.events:
             kind = event.event_type
+            size = event.ByteSize()
+            totals["bytes"] += size
+            by_event[EventType.Name(kind).removeprefix("EVENT_TYPE_")] += size
             totals["activities"] += kind == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
             totals["timers"] += kind == EventType.EVENT_TYPE_TIMER_STARTED
             totals["updates"] += kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
+            totals["tasks"] += kind == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
 
     await asyncio.gather(*(one(w) for w in workflow_ids))
     n = max(1, len(workflow_ids))
+    per_case = {key: value / n for key, value in totals.items()}
     return Shape(
-        totals["events"] / n, totals["bytes"] / n, totals["activities"] / n, totals["timers"] / n, totals["updates"] / n
+        events=per_case["events"],
+        history_bytes=per_case["bytes"],
+        activities=per_case["activities"],
+        timers=per_case["timers"],
+        updates=per_case["updates"],
+        workflow_tasks=per_case["tasks"],
+        bytes_by_event={name: size / n for name, size in by_event.items()},
     )
 
 
