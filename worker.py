@@ -38,6 +38,9 @@ def build_worker(client: Client, settings: Settings, activities: ComplaintActivi
         workflows=[ComplaintWorkflow, CaseDoctorWorkflow],
         activities=activities.all() + DoctorActivities.for_worker(client, settings, activities.engine).all(),
         workflow_runner=workflow_runner(),
+        max_cached_workflows=settings.worker_max_cached_workflows,
+        max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
+        max_concurrent_activities=settings.worker_max_concurrent_activities,
         graceful_shutdown_timeout=timedelta(seconds=10),
         identity=settings.worker_identity or None,
     )

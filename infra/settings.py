@@ -133,6 +133,19 @@ class Settings(BaseSettings):
         description="How this worker names itself to Temporal (history events, task queue pollers, logs); "
         "default: the SDK's <pid>@<host>. Give each worker process its own when running several.",
     )
+    # Worker tuning: what bounds one worker process's memory and concurrency.
+    worker_max_cached_workflows: int = Field(
+        1000,
+        ge=0,
+        description="Cases a worker keeps in memory between their workflow tasks (sticky cache); an evicted case "
+        "is replayed from its history when it next moves. Bounds the worker's memory; 0 turns caching off.",
+    )
+    worker_max_concurrent_workflow_tasks: int = Field(
+        100, ge=2, description="Workflow tasks a worker processes at once (at least 2 while caching)."
+    )
+    worker_max_concurrent_activities: int = Field(
+        100, ge=1, description="Activities (mail, payouts, database reads) a worker runs at once."
+    )
     metrics_address: str | None = Field(
         default=None,
         description="host:port for the SDK's Prometheus endpoint (GET /metrics), e.g. 0.0.0.0:9464; "
