@@ -11,6 +11,7 @@ from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSe
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from infra.dynamic_config import dynamic_config_flags
 from workflows.search_attributes import ALL
 
 _CLI_TYPE = {"KEYWORD": "Keyword", "DOUBLE": "Double", "BOOL": "Bool", "DATETIME": "Datetime"}
@@ -30,23 +31,12 @@ def cli_types() -> dict[str, str]:
     return {key.name: _CLI_TYPE[key.indexed_value_type.name.removeprefix("INDEXED_VALUE_TYPE_")] for key in ALL}
 
 
-# After this many workflow task failures in a row the server sets `TemporalReportedProblems`
-# on the run, which is how `complaints admin doctor` finds it (deploy/temporal/dynamicconfig.yaml
-# sets the same for docker-compose).
-REPORTED_PROBLEMS_AFTER = 3
-
-
-def reported_problems_flags() -> list[str]:
-    key = "system.numConsecutiveWorkflowTaskProblemsToTriggerSearchAttribute"
-    return ["--dynamic-config-value", f"{key}={REPORTED_PROBLEMS_AFTER}"]
-
-
 def dev_server_flags() -> list[str]:
-    """`--search-attribute Name=Type` flags for `temporal server start-dev`, and the reported-problems one."""
+    """`--search-attribute Name=Type` flags for `temporal server start-dev`, and the dynamic config."""
     flags: list[str] = []
     for name, type_name in cli_types().items():
         flags += ["--search-attribute", f"{name}={type_name}"]
-    return flags + reported_problems_flags()
+    return flags + dynamic_config_flags()
 
 
 async def register_search_attributes(client: Client, namespace: str | None = None) -> list[str]:

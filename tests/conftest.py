@@ -19,7 +19,8 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities import ComplaintActivities
-from infra.search_attributes import register_search_attributes, reported_problems_flags
+from infra.dynamic_config import dynamic_config_flags
+from infra.search_attributes import register_search_attributes
 from infra.settings import Settings
 from starter.dev.mailsink import MailSink, free_port
 from tests.support import TASK_QUEUE
@@ -65,7 +66,7 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
         data_converter=pydantic_data_converter,
         search_attributes=ALL_SEARCH_ATTRIBUTES,
         ui=False,
-        dev_server_extra_args=["--log-level", "error", *reported_problems_flags()],
+        dev_server_extra_args=["--log-level", "error", *dynamic_config_flags()],
     )
     yield env
     await env.shutdown()

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
+from infra.dynamic_config import DYNAMIC_CONFIG
 from infra.settings import env_names, reference_table
 from tests.compose_checks import all_problems, dockerfile_problems
 
@@ -228,3 +229,17 @@ def test_the_readme_describes_the_production_stack() -> None:
         assert fact in section
     for service in load_compose()["services"]:
         assert f"`{service}`" in section, f"the README does not describe the {service} service"
+
+
+def compose_dynamic_config(text: str) -> dict[str, object]:
+    """The global (unconstrained) value of each key in a Temporal dynamic config file."""
+    return {key: entries[0]["value"] for key, entries in yaml.safe_load(text).items()}
+
+
+def test_the_compose_server_gets_the_dev_servers_dynamic_config() -> None:
+    """Priority and the reported-problems attribute must hold on the production stack too."""
+    path = ROOT / "deploy" / "temporal" / "dynamicconfig.yaml"
+    found = compose_dynamic_config(path.read_text(encoding="utf-8"))
+    assert {key: found.get(key) for key in DYNAMIC_CONFIG} == DYNAMIC_CONFIG
+    broken = path.read_text(encoding="utf-8").replace("useNewMatcher", "useOldMatcher")
+    assert compose_dynamic_config(broken).get("matching.useNewMatcher") is None
