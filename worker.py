@@ -19,6 +19,7 @@ from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 
 from activities import ComplaintActivities
+from activities.case_priority import CasePriority
 from activities.doctor_activities import DoctorActivities
 from infra.connection import connect
 from infra.logging import configure_logging
@@ -36,7 +37,9 @@ def build_worker(client: Client, settings: Settings, activities: ComplaintActivi
         client,
         task_queue=settings.task_queue,
         workflows=[ComplaintWorkflow, CaseDoctorWorkflow],
-        activities=activities.all() + DoctorActivities.for_worker(client, settings, activities.engine).all(),
+        activities=activities.all()
+        + CasePriority(client).all()
+        + DoctorActivities.for_worker(client, settings, activities.engine).all(),
         workflow_runner=workflow_runner(),
         max_cached_workflows=settings.worker_max_cached_workflows,
         max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,

@@ -38,6 +38,13 @@ CUSTOMER_PAID_SINCE: Final = ActivityContract("customer_paid_since", CustomerPai
 READ_CUSTOMER_STANDING: Final = ActivityContract("read_customer_standing", StandingQuery, CustomerStanding)
 CUSTOMER_SURVEYED_SINCE: Final = ActivityContract("customer_surveyed_since", SurveyQuery, SurveyHistory)
 RECORD_OUTCOME: Final = ActivityContract[CaseOutcome, None]("record_outcome", CaseOutcome, None)
+SET_CASE_PRIORITY: Final = ActivityContract[int, None]("set_case_priority", int, None)
+
+# Task queue priority keys (1 is handed to a worker first, 5 last; 3 when none is given).
+# A case starts at FIRST_CONTACT, so the work up to its acknowledgement goes ahead of every
+# case's later stages; once acknowledged it drops to ROUTINE (workflows/outward.py).
+FIRST_CONTACT_PRIORITY: Final = 1
+ROUTINE_PRIORITY: Final = 3
 
 ALL: Final = (
     LOAD_CASE_RULES,
@@ -48,6 +55,7 @@ ALL: Final = (
     CUSTOMER_SURVEYED_SINCE,
     RECORD_OUTCOME,
 )
+CASE_PRIORITY: Final = (SET_CASE_PRIORITY,)  # activities/case_priority.py: it needs the Temporal client
 
 # The scheduled check (workflows/doctor.py): which cases are not moving, and telling operators of new ones.
 EXAMINE_CASES: Final = ActivityContract[None, Examination]("examine_cases", None, Examination)

@@ -25,6 +25,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities import ComplaintActivities
+from activities.case_priority import CasePriority
 from complaints.actions import Approval, Findings, OfferAnswer, OfferResponse
 from complaints.case import CaseOutcome, CaseStatus, ComplaintWorkflowInput, Stage
 from complaints.intake import ComplaintInput
@@ -325,7 +326,7 @@ async def crash_after_paying_worker(
     """A worker whose payout activity really pays, then 'crashes' on its first attempt."""
     crashing = CrashAfterPaying(activities.pay_compensation)
     others = [act for act in activities.all() if getattr(act, "__name__", "") != "pay_compensation"]
-    acts = [*others, crashing.pay_compensation]
+    acts = [*others, crashing.pay_compensation, *CasePriority(client).all()]
     async with Worker(
         client, task_queue=task_queue, workflows=[ComplaintWorkflow], activities=acts, workflow_runner=workflow_runner()
     ):

@@ -125,6 +125,7 @@ class ComplaintWorkflow:
                 regulatory=self._clocks.regulatory_promise(),
             ),
         )
+        await self._outward.after_first_contact()
         return Stage.INVESTIGATING
 
     async def _investigate(self) -> Stage:
@@ -227,7 +228,6 @@ class ComplaintWorkflow:
         workflow.continue_as_new(ComplaintWorkflowInput(complaint=self._state.complaint, carried=self._state))
 
     # -- what the Web UI, the admin script and progress updates see -------------------------------------------
-
     @workflow.update(description="Department findings: what happened, root cause, severity, loss.")
     def submit_findings(self, findings: actions.Findings) -> str:
         return self._actions.submit_findings(findings)

@@ -13,6 +13,7 @@ from typing import TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
 
 from workflows.record import CaseRecord
 
@@ -29,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
 
 CUSTOMER_CAP_PATCH = "customer-cap-from-ledger"
 STANDING_PATCH = "customer-standing-v2"  # one read: 12-month payouts, earlier complaints, category budget
+FIRST_CONTACT_PATCH = "first-contact-priority"
 
 # Money and records must never be given up on: retry until it works, however long.
 DURABLE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=2))
@@ -53,6 +55,26 @@ async def load_case_rules() -> CaseRules:
 class OutwardCalls:
     def __init__(self, case: CaseRecord) -> None:
         self._case = case
+
+    async def after_first_contact(self) -> None:
+        """Acknowledged: the case's later work now queues behind other cases' first contact.
+
+        Only a case started at first-contact priority asks (older ones replay as they ran), and a
+        failure changes nothing but the order of work: it is noted, never raised."""
+        if workflow.info().priority.priority_key != contracts.FIRST_CONTACT_PRIORITY:
+            return
+        if not workflow.patched(FIRST_CONTACT_PATCH):
+            return
+        try:
+            await workflow.execute_activity(
+                contracts.SET_CASE_PRIORITY.name,
+                contracts.ROUTINE_PRIORITY,
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=RetryPolicy(maximum_attempts=3),
+                summary="acknowledged: routine priority from now on",
+            )
+        except ActivityError as error:
+            workflow.logger.warning("the case keeps first-contact priority: %s", error.cause or error)
 
     async def pay(self, amount_due: Decimal, approved_by: str) -> PayoutReceipt:
         """Raises ActivityError caused by ApplicationError(type=PAYOUT_REFUSED) if refused for good."""

@@ -15,6 +15,7 @@ from typing import Any, Final
 
 from temporalio.client import Client, WorkflowExecutionDescription, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.common import (
+    Priority,
     SearchAttributePair,
     TypedSearchAttributes,
     WorkflowIDConflictPolicy,
@@ -22,6 +23,7 @@ from temporalio.common import (
 )
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from complaints import contracts
 from complaints.case import ComplaintWorkflowInput, Stage
 from complaints.intake import ComplaintInput, workflow_id_for
 from infra.settings import Settings
@@ -135,6 +137,8 @@ async def _start(
             static_summary=summary_for(complaint),
             static_details=details_for(complaint),
             memo={MEMO_INPUT_SHA256: digest},
+            # First contact first: until acknowledged, the case's work goes ahead of later stages.
+            priority=Priority(priority_key=contracts.FIRST_CONTACT_PRIORITY),
             rpc_timeout=rpc_timeout,
         )
     except WorkflowAlreadyStartedError as exc:

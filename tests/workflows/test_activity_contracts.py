@@ -15,14 +15,15 @@ import pytest
 from temporalio import activity
 
 from activities import ComplaintActivities
+from activities.case_priority import CasePriority
 from complaints import contracts
 from complaints.contracts import ActivityContract
 
 
-def registered() -> dict[str, Any]:
-    """Each activity the worker registers, by its name."""
+def registered(holder: type = ComplaintActivities) -> dict[str, Any]:
+    """Each activity the worker registers from `holder`, by its name."""
     found: dict[str, Any] = {}
-    for method in ComplaintActivities.__dict__.values():
+    for method in holder.__dict__.values():
         definition = activity._Definition.from_callable(method) if callable(method) else None
         if definition is not None and definition.name is not None:
             found[definition.name] = method
@@ -54,3 +55,10 @@ def test_the_worker_registers_exactly_the_contracted_activities(tmp_path: Any) -
     acts = ComplaintActivities(Settings(data_dir=tmp_path))
     served = {activity._Definition.must_from_callable(fn).name for fn in acts.all()}
     assert served == {contract.name for contract in contracts.ALL}
+
+
+def test_the_case_priority_activity_matches_its_contract() -> None:
+    found = registered(CasePriority)
+    assert sorted(found) == [contract.name for contract in contracts.CASE_PRIORITY]
+    hints = get_type_hints(found[contracts.SET_CASE_PRIORITY.name])
+    assert (hints["priority_key"], hints["return"]) == (contracts.SET_CASE_PRIORITY.arg, type(None))
