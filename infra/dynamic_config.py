@@ -11,9 +11,9 @@ REPORTED_PROBLEMS_AFTER = 3
 
 DYNAMIC_CONFIG: dict[str, bool | int] = {
     "system.numConsecutiveWorkflowTaskProblemsToTriggerSearchAttribute": REPORTED_PROBLEMS_AFTER,
-    # Task queue priority (first contact first, workflows/priority.py): the matcher that
-    # honours priority keys. Without it a priority-1 task waited behind others on this server
-    # version; with it, it is the next one handed out.
+    # Task queue priority (first contact first, complaints/contracts.py): the matcher that honours
+    # priority keys. The default since server 1.31, stated because first contact relies on it:
+    # with it off, a priority-1 task waited behind 100 others (tests/workflows/test_first_contact.py).
     "matching.useNewMatcher": True,
 }
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 from temporalio import activity, workflow
 from temporalio.api.enums.v1 import EventType
 from temporalio.common import Priority
@@ -24,9 +26,10 @@ from temporalio.worker import Worker
 from complaints import contracts
 from complaints.actions import Withdrawal
 from complaints.case import Stage
+from infra.dynamic_config import dynamic_config_flags
 from starter.client import start_complaint
 from starter.dev.mailsink import MailSink
-from tests.conftest import settings_for
+from tests.conftest import BIN, settings_for
 from tests.support import make_complaint, reach, wait_until
 from tests.workflows.test_replay import replayer, save_history
 from worker import running_worker
@@ -105,16 +108,36 @@ class FirstContact:
         await workflow.execute_activity(step, "first-contact", start_to_close_timeout=timedelta(seconds=30))
 
 
-async def test_the_server_hands_out_a_first_contact_task_ahead_of_a_backlog(dev_env: WorkflowEnvironment) -> None:
-    """Without `matching.useNewMatcher` it came 7th of 41 here; with it, next."""
-    client = dev_env.client
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def one_partition_server() -> AsyncIterator[WorkflowEnvironment]:
+    """A dev server with the project's dynamic config whose task queues have one partition each:
+    priority orders tasks within a partition, so with one the order is exact."""
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(BIN / "temporal"),
+        ui=False,
+        dev_server_log_level="error",
+        dev_server_extra_args=[
+            *dynamic_config_flags(),
+            *("--dynamic-config-value", "matching.numTaskqueueReadPartitions=1"),
+            *("--dynamic-config-value", "matching.numTaskqueueWritePartitions=1"),
+        ],
+    )
+    yield env
+    await env.shutdown()
+
+
+async def test_the_server_hands_out_a_first_contact_task_ahead_of_a_backlog(
+    one_partition_server: WorkflowEnvironment,
+) -> None:
+    """With `matching.useNewMatcher=false` the first-contact task came last (101st of 101) here."""
+    client = one_partition_server.client
     task_queue = f"priority-{uuid.uuid4().hex[:6]}"
     order.clear()
     async with Worker(client, task_queue=task_queue, workflows=[Backlog, FirstContact]):
         backlog = await client.start_workflow(
-            Backlog.run, 40, id=f"backlog-{task_queue}", task_queue=task_queue, priority=Priority(priority_key=5)
+            Backlog.run, 100, id=f"backlog-{task_queue}", task_queue=task_queue, priority=Priority(priority_key=5)
         )
-        await asyncio.sleep(1)  # the 40 activities are scheduled and wait: no activity worker yet
+        await asyncio.sleep(1)  # the 100 activities are scheduled and wait: no activity worker yet
         first = await client.start_workflow(
             FirstContact.run,
             id=f"first-{task_queue}",
@@ -125,5 +148,5 @@ async def test_the_server_hands_out_a_first_contact_task_ahead_of_a_backlog(dev_
         async with Worker(client, task_queue=task_queue, activities=[step], max_concurrent_activities=1):
             await first.result()
             await backlog.result()
-    assert len(order) == 41
-    assert order.index("first-contact") <= 1, order[:10]
+    assert len(order) == 101
+    assert order[0] == "first-contact", order[:10]
