@@ -36,7 +36,8 @@ chaos: $(STAMP)
 # The speed benchmarks (issue 15), each next to a bare Temporal baseline in the same run; the
 # latest tables are in benchmarks/RESULTS.md.
 bench: $(STAMP)
-	$(BIN)/python benchmarks/lifecycle.py --complaints 200 --rounds 2
+	$(BIN)/python benchmarks/lifecycle.py --complaints 150 --rounds 2
+	$(BIN)/python benchmarks/first_contact.py --rate 5 --rate 20 --duration 60 --backlog 200 --grace 180
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache *.egg-info
