@@ -19,6 +19,7 @@ from typing import Any, Final, TypeVar
 
 from temporalio import activity
 from temporalio.api.enums.v1 import EventType
+from temporalio.api.update.v1 import Request
 from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
@@ -232,13 +233,18 @@ async def timeline_kinds(handle: Handle) -> list[str]:
     return [event.kind for event in await handle.query(ComplaintWorkflow.timeline)]
 
 
+async def accepted_update_requests(handle: Handle) -> list[Request]:
+    """Every update request accepted into the history, in order (refused ones never reach it)."""
+    return [
+        event.workflow_execution_update_accepted_event_attributes.accepted_request
+        async for event in handle.fetch_history_events()
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
+    ]
+
+
 async def accepted_update_ids(handle: Handle) -> list[str]:
     """The update id of every update accepted into the history, in order."""
-    ids = []
-    async for event in handle.fetch_history_events():
-        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
-            ids.append(event.workflow_execution_update_accepted_event_attributes.accepted_request.meta.update_id)
-    return ids
+    return [request.meta.update_id for request in await accepted_update_requests(handle)]
 
 
 async def failed_workflow_tasks(handle: WorkflowHandle[Any, Any]) -> list[str]:
@@ -252,11 +258,7 @@ async def failed_workflow_tasks(handle: WorkflowHandle[Any, Any]) -> list[str]:
 
 async def accepted_update_names(handle: Handle) -> list[str]:
     """Names of the updates that reached history (refused ones must not)."""
-    names = []
-    async for event in handle.fetch_history_events():
-        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
-            names.append(event.workflow_execution_update_accepted_event_attributes.accepted_request.input.name)
-    return names
+    return [request.input.name for request in await accepted_update_requests(handle)]
 
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

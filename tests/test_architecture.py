@@ -219,7 +219,8 @@ MUTABLE_CALLS = {"dict", "list", "set", "defaultdict", "Counter", "OrderedDict",
 def mutable_module_values(source: str) -> list[str]:
     """Names bound at module level to a container that can be changed, and `global` statements."""
     found = []
-    for node in ast.parse(source).body:
+    tree = ast.parse(source)
+    for node in tree.body:
         targets: list[ast.expr] = []
         value: ast.expr | None = None
         if isinstance(node, ast.Assign):
@@ -231,7 +232,7 @@ def mutable_module_values(source: str) -> list[str]:
         called = value.func.id if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) else ""
         if isinstance(value, MUTABLE_LITERALS) or called in MUTABLE_CALLS:
             found += [ast.unparse(target) for target in targets if not ast.unparse(target).startswith("__")]
-    found += [f"global {', '.join(n.names)}" for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Global)]
+    found += [f"global {', '.join(n.names)}" for n in ast.walk(tree) if isinstance(n, ast.Global)]
     return found
 
 
