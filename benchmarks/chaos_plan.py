@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import random
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
@@ -46,6 +47,8 @@ AUTO_APPROVE_UP_TO = Decimal("50")  # demo rules: compensation.auto_approve_up_t
 
 
 def _toml(value: Any) -> str:
+    if isinstance(value, date):
+        return value.isoformat()
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
@@ -60,13 +63,21 @@ def _toml(value: Any) -> str:
 
 
 def write_rules(
-    data_dir: Path, timings: dict[str, str] = TIMINGS, version: str = "chaos-bench", name: str = "chaos-rules.toml"
+    data_dir: Path,
+    timings: dict[str, str] = TIMINGS,
+    version: str = "chaos-bench",
+    name: str = "chaos-rules.toml",
+    sla: dict[str, Any] | None = None,
 ) -> Path:
-    """The demo rules with `timings` and monthly budgets no run can exhaust (a budget cut would
-    change the amounts); written into the data directory for the worker to load."""
+    """The demo rules with `timings` (and `sla`, a whole table, if given) and monthly budgets no run
+    can exhaust (a budget cut would change the amounts); written into the data directory for the
+    worker to load."""
     compensation = dict(read_rules_document(DEMO_RULES)["compensation"])
     compensation["monthly_budget"] = {category: 100_000_000 for category in compensation["monthly_budget"]}
-    lines = [f"extends = {json.dumps(str(DEMO_RULES))}", f"version = {json.dumps(version)}", "", "[timings]"]
+    lines = [f"extends = {json.dumps(str(DEMO_RULES))}", f"version = {json.dumps(version)}"]
+    if sla is not None:
+        lines += [f"sla = {_toml(sla)}"]
+    lines += ["", "[timings]"]
     lines += [f"{key} = {_toml(value)}" for key, value in timings.items()]
     lines += ["", "[compensation]"]
     lines += [f"{key} = {_toml(value)}" for key, value in compensation.items()]

@@ -58,6 +58,7 @@ class Stack:
     server: Child | None = None
     sink: Child | None = None
     worker: Child | None = None
+    extras: list[Child] = field(default_factory=list)  # e.g. the HTTP API
     kills: list[float] = field(default_factory=list)  # time.time() of each SIGKILL sent to the worker
     worker_starts: int = 0
     events: list[str] = field(default_factory=list)
@@ -74,8 +75,8 @@ class Stack:
 
     @property
     def database_url(self) -> str:
-        """The worker's default store in the data directory (COMPLAINTS_DATABASE_URL is not passed on)."""
-        return f"sqlite+aiosqlite:///{self.data_dir / 'complaints.db'}"
+        """The worker's app database: COMPLAINTS_DATABASE_URL from `extra_env`, else SQLite in the data directory."""
+        return self.extra_env.get("COMPLAINTS_DATABASE_URL", f"sqlite+aiosqlite:///{self.data_dir / 'complaints.db'}")
 
     async def client(self) -> Client:
         """One client to the server for the whole run (after a server restart: start_server's)."""
@@ -204,8 +205,16 @@ class Stack:
             await self.worker.process.wait()
         await self.start_worker()
 
+    async def start_extra(self, name: str, argv: list[str], port: int) -> None:
+        """Another process of the system (the HTTP API), ready once it listens on `port`."""
+        child = await self._spawn(name, argv)
+        self.extras.append(child)
+        await wait_for_port(child, port, 30.0, name)
+
     async def stop(self) -> None:
-        """The worker (graceful), the sink, then the server; closes the log files."""
+        """The extras, the worker (graceful), the sink, then the server; closes the log files."""
+        for extra in self.extras:
+            await stop_child(extra, signal.SIGTERM, 10.0)
         for child, sig, within in (
             (self.worker, signal.SIGTERM, 20.0),
             (self.sink, signal.SIGTERM, 5.0),
