@@ -50,21 +50,20 @@ class Mail:
 
 
 def read_mails(mail_dir: Path) -> list[Mail]:
-    """Every message the sink stored; the file name starts with the UTC time it arrived."""
-    mails = []
-    for path in sorted(mail_dir.glob("*.eml")):
-        headers = BytesHeaderParser(policy=policy.default).parsebytes(path.read_bytes())
-        at = datetime.strptime(path.name[:22], "%Y%m%dT%H%M%S.%f").replace(tzinfo=UTC)
-        mails.append(
-            Mail(
-                to=parseaddr(str(headers["To"]))[1].lower(),
-                kind=str(headers["X-Complaintflow-Kind"] or ""),
-                reference=str(headers["X-Complaintflow-Reference"] or ""),
-                key=str(headers["X-Complaintflow-Key"] or ""),
-                at=at,
-            )
-        )
-    return mails
+    """Every message the sink stored."""
+    return [read_mail(path) for path in sorted(mail_dir.glob("*.eml"))]
+
+
+def read_mail(path: Path) -> Mail:
+    """One stored message's headers; the file name starts with the UTC time it arrived."""
+    headers = BytesHeaderParser(policy=policy.default).parsebytes(path.read_bytes())
+    return Mail(
+        to=parseaddr(str(headers["To"]))[1].lower(),
+        kind=str(headers["X-Complaintflow-Kind"] or ""),
+        reference=str(headers["X-Complaintflow-Reference"] or ""),
+        key=str(headers["X-Complaintflow-Key"] or ""),
+        at=datetime.strptime(path.name[:22], "%Y%m%dT%H%M%S.%f").replace(tzinfo=UTC),
+    )
 
 
 def amount_of(row: PayoutRow) -> Decimal:

@@ -2,16 +2,18 @@
 in the mail sink, while complaints arrive at a steady rate and a backlog of open cases is being
 worked on.
 
-    .venv/bin/python benchmarks/first_contact.py --rate 5 --rate 20 --duration 60 --backlog 300
+    .venv/bin/python benchmarks/first_contact.py --rate 5 --rate 20 --rate 50 --duration 300 --backlog 2000 \
+        --workers 1 --workers 2
 
-On a system of its own (dev server on a SQLite file in WAL mode, the SMTP sink, one worker):
+On a system of its own (dev server on a SQLite file in WAL mode, the SMTP sink, the workers):
 1. the backlog: `--backlog` complaints started and acknowledged before the clock starts;
 2. for each `--rate`, for `--duration` seconds: new complaints are started open-loop (one every
-   1/rate seconds, whether or not the system keeps up) while staff give the backlog's findings
-   at the same rate, so later stages (proposals, approvals, offers, payouts) compete with
-   first contact for the worker;
+   1/rate seconds, whether or not the system keeps up) while staff give findings at the same
+   rate to acknowledged cases (the backlog's first, then the new ones), so later stages
+   (proposals, approvals, offers, payouts) compete with first contact for the workers;
 3. the time from each start call to its acknowledgement's arrival in the sink: p50, p99, max,
-   and how many had none within `--grace` seconds after the last arrival.
+   and how many had none within `--grace` seconds after the last arrival;
+all of it once for each `--workers` count (our worker processes on the one task queue).
 
 `--no-priority` starts complaints without the first-contact priority (how they ran before it),
 for the comparison in benchmarks/RESULTS.md.
@@ -24,23 +26,25 @@ import contextlib
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections import deque
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from chaos_checks import read_mails
+from chaos_checks import read_mail
 from chaos_plan import write_rules
 from lifecycle import TIMINGS
 from lifecycle_drive import complaint, findings
-from stack import Stack
+from stack import OUR_WORKER, Stack
 from temporalio.client import Client
 
 from complaints.case import ComplaintWorkflowInput
 from complaints.intake import ComplaintInput
 from starter.client import IntakeChecks, NoAnswer, Refused, rules_for_intake, send_action, start_complaints
+from starter.dev.stack import wait_for_worker
 from workflows import ComplaintWorkflow
 
 TASK_QUEUE = "first-contact"
@@ -81,82 +85,151 @@ async def arrivals(
     return started
 
 
-async def work_the_backlog(client: Client, backlog: Iterator[str], rate: float, seconds: float) -> int:
-    """Staff give findings to backlog cases at `rate` a second for `seconds`: later stages to do."""
+class Acks:
+    """The acknowledgements in the sink, read incrementally (a file is parsed once), and the cases
+    ready for their findings: the backlog's, then every case whose acknowledgement arrived."""
+
+    def __init__(self, mail_dir: Path) -> None:
+        self._mail_dir = mail_dir
+        self._seen: set[str] = set()
+        self.at: dict[str, float] = {}  # complaint id: when its acknowledgement reached the sink
+        self._ready: deque[str] = deque()
+
+    def poll(self) -> None:
+        for path in self._mail_dir.glob("*.eml"):
+            if path.name in self._seen:
+                continue
+            self._seen.add(path.name)
+            mail = read_mail(path)
+            if mail.kind == "acknowledgement" and mail.reference not in self.at:
+                self.at[mail.reference] = mail.at.timestamp()
+                self._ready.append(mail.reference)
+
+    def next_ready(self) -> str | None:
+        """An acknowledged case not yet given its findings, oldest first."""
+        if not self._ready:
+            self.poll()
+        return self._ready.popleft() if self._ready else None
+
+    async def wait_for(self, ids: set[str], until: float) -> dict[str, float]:
+        """When each of these complaints' acknowledgement reached the sink (waiting until `until`)."""
+        while True:
+            self.poll()
+            mine = {reference: self.at[reference] for reference in ids if reference in self.at}
+            if len(mine) == len(ids) or time.time() > until:
+                return mine
+            await asyncio.sleep(1.0)
+
+
+async def work_open_cases(client: Client, acks: Acks, rate: float, seconds: float) -> int:
+    """Staff give findings at up to `rate` a second for `seconds` to acknowledged cases (the
+    backlog's, then new ones): later stages competing with first contact."""
     sent = 0
     began = time.monotonic()
     tasks = []
 
     async def one(complaint_id: str, number: int) -> None:
-        with contextlib.suppress(NoAnswer, Refused):  # a backlog case not ready: others keep the load up
+        with contextlib.suppress(NoAnswer, Refused):  # a case not ready: others keep the load up
             await send_action(
                 client, complaint_id, findings(lambda i: Decimal(20 + i % 25))(number), answer_within=ANSWER_WITHIN
             )
 
-    for complaint_id in backlog:
-        if time.monotonic() - began > seconds:
-            break
+    while time.monotonic() - began < seconds:
         await asyncio.sleep(max(0.0, began + sent / rate - time.monotonic()))
+        complaint_id = acks.next_ready()
+        if complaint_id is None:
+            await asyncio.sleep(0.5)  # nothing acknowledged is waiting for findings this instant
+            continue
         tasks.append(asyncio.create_task(one(complaint_id, sent)))
         sent += 1
     await asyncio.gather(*tasks)
     return sent
 
 
-async def acknowledged(mail_dir: Path, ids: set[str], until: float) -> dict[str, float]:
-    """When each of these complaints' acknowledgement reached the sink (waiting until `until`)."""
-    while True:
-        found = {m.reference: m.at.timestamp() for m in read_mails(mail_dir) if m.kind == "acknowledgement"}
-        mine = {reference: at for reference, at in found.items() if reference in ids}
-        if len(mine) == len(ids) or time.time() > until:
-            return mine
-        await asyncio.sleep(1.0)
+async def start_workers(stack: Stack, client: Client, workers: int) -> None:
+    """Our workers on the task queue: the stack's own, and `workers - 1` more with identities of their own."""
+    await stack.start_worker(client)
+    for number in range(2, workers + 1):
+        name = f"worker-{number}"
+        child = await stack.start_extra(name, OUR_WORKER, env={"COMPLAINTS_WORKER_IDENTITY": name})
+        await wait_for_worker(child, client, TASK_QUEUE)
 
 
-async def run(rates: list[float], duration: float, backlog: int, grace: float, priority: bool, data_dir: Path) -> None:
+@dataclass(frozen=True)
+class Row:
+    workers: int
+    rate: float
+    started: int
+    worked: int
+    waits: list[float]
+
+    @property
+    def missing(self) -> int:
+        return self.started - len(self.waits)
+
+    def figures(self) -> tuple[float, float, float]:
+        if not self.waits:
+            return 0.0, 0.0, 0.0
+        return percentile(self.waits, 0.5), percentile(self.waits, 0.99), max(self.waits)
+
+
+async def run(plan: Plan, workers: int, data_dir: Path) -> list[Row]:
     stack = Stack(
         data_dir,
         rules_file=write_rules(data_dir, TIMINGS, version="first-contact-bench", name="first-contact-rules.toml"),
         task_queue=TASK_QUEUE,
     )
+    rows = []
     try:
         client = await stack.start_server()
         await stack.start_sink()
-        await stack.start_worker(client)
+        await start_workers(stack, client, workers)
         checks = IntakeChecks(rules=rules_for_intake(stack.rules_file))
         tag = uuid.uuid4().hex[:6]
-        waiting = [complaint(tag, "backlog", n) for n in range(backlog)]
+        acks = Acks(stack.mail_dir)
+        waiting = [complaint(tag, "backlog", n) for n in range(plan.backlog)]
         await start_complaints(client, waiting, TASK_QUEUE, rpc_timeout=ANSWER_WITHIN, checks=checks)
-        await acknowledged(stack.mail_dir, {c.id for c in waiting}, time.time() + 600)
-        typer.echo(f"backlog: {backlog} cases open and acknowledged")
-        to_work = iter(c.id for c in waiting)
-        rows = []
-        for rate in rates:
-            items = [complaint(tag, f"r{rate:g}", n) for n in range(int(rate * duration))]
+        await acks.wait_for({c.id for c in waiting}, time.time() + 1800)
+        typer.echo(f"{workers} worker(s); backlog: {plan.backlog} cases open and acknowledged")
+        for rate in plan.rates:
+            items = [complaint(tag, f"r{rate:g}", n) for n in range(int(rate * plan.duration))]
             started, worked = await asyncio.gather(
-                arrivals(client, items, rate, checks, priority), work_the_backlog(client, to_work, rate, duration)
+                arrivals(client, items, rate, checks, plan.priority), work_open_cases(client, acks, rate, plan.duration)
             )
-            acks = await acknowledged(stack.mail_dir, set(started), time.time() + grace)
-            waits = [acks[c] - started[c] for c in started if c in acks]
-            missing = len(started) - len(waits)
-            rows.append((rate, len(started), worked, waits, missing))
-            figures = (
-                f"p50 {percentile(waits, 0.5):.2f}s, p99 {percentile(waits, 0.99):.2f}s, max {max(waits):.2f}s"
-                if waits
-                else "none acknowledged"
-            )
+            at = await acks.wait_for(set(started), time.time() + plan.grace)
+            row = Row(workers, rate, len(started), worked, [at[c] - started[c] for c in started if c in at])
+            rows.append(row)
+            p50, p99, top = row.figures()
             typer.echo(
-                f"  {rate:g}/s: {len(started)} started, {worked} backlog findings; ack {figures}; {missing} late"
+                f"  {rate:g}/s: {row.started} started, {worked} findings to open cases; "
+                f"ack p50 {p50:.2f}s, p99 {p99:.2f}s, max {top:.2f}s; {row.missing} none within {plan.grace:.0f}s"
             )
-        typer.echo(
-            f"\n| rate /s | started | backlog findings | ack p50 s | ack p99 s | ack max s | none in {grace:.0f} s |"
-        )
-        typer.echo("|---|---|---|---|---|---|---|")
-        for rate, count, worked, waits, missing in rows:
-            p50, p99, top = (percentile(waits, 0.5), percentile(waits, 0.99), max(waits)) if waits else (0, 0, 0)
-            typer.echo(f"| {rate:g} | {count} | {worked} | {p50:.2f} | {p99:.2f} | {top:.2f} | {missing} |")
     finally:
         await stack.stop()
+    return rows
+
+
+@dataclass(frozen=True)
+class Plan:
+    rates: list[float]
+    duration: float
+    backlog: int
+    grace: float
+    priority: bool
+
+
+def report(rows: list[Row], grace: float) -> None:
+    typer.echo(
+        f"\n| workers | rate /s | started | findings to open cases | ack p50 s | ack p99 s | ack max s "
+        f"| none in {grace:.0f} s |"
+    )
+    typer.echo("|---|---|---|---|---|---|---|---|")
+    for row in rows:
+        p50, p99, top = row.figures()
+        typer.echo(
+            f"| {row.workers} | {row.rate:g} | {row.started} | {row.worked} | {p50:.2f} | {p99:.2f} | {top:.2f} "
+            f"| {row.missing} |"
+        )
 
 
 def main(
@@ -164,10 +237,15 @@ def main(
     duration: Annotated[float, typer.Option(min=1, help="seconds of arrivals per rate")] = 300,
     backlog: Annotated[int, typer.Option(min=0, help="open cases whose later stages are worked meanwhile")] = 2000,
     grace: Annotated[float, typer.Option(min=1, help="seconds after the last arrival to wait for acks")] = 300,
+    workers: Annotated[list[int] | None, typer.Option(help="worker processes (repeatable; default 1, 2)")] = None,
     no_priority: Annotated[bool, typer.Option("--no-priority", help="start without first-contact priority")] = False,
 ) -> None:
-    with tempfile.TemporaryDirectory(prefix="first-contact-") as scratch:
-        asyncio.run(run(rate or [5, 20, 50], duration, backlog, grace, not no_priority, Path(scratch)))
+    plan = Plan(rate or [5, 20, 50], duration, backlog, grace, not no_priority)
+    rows: list[Row] = []
+    for count in workers or [1, 2]:
+        with tempfile.TemporaryDirectory(prefix="first-contact-") as scratch:
+            rows += asyncio.run(run(plan, count, Path(scratch)))
+    report(rows, grace)
 
 
 if __name__ == "__main__":

@@ -207,8 +207,12 @@ def app_database(postgres: bool) -> Iterator[dict[str, str]]:
             conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
-async def run(cases: int, due: int, target: timedelta, samples: int, postgres: bool, data_dir: Path) -> None:
+async def run(
+    cases: int, due: int, target: timedelta, samples: int, postgres: bool, cache: int | None, data_dir: Path
+) -> None:
     with app_database(postgres) as database:
+        if cache is not None:
+            database["COMPLAINTS_WORKER_MAX_CACHED_WORKFLOWS"] = str(cache)
         rules = write_rules(data_dir, TIMINGS, "open-cases-bench", "open-cases-rules.toml", sla_rules(target))
         stack = Stack(data_dir, rules_file=rules, task_queue=TASK_QUEUE, extra_env=database)
         stack.extra_env["COMPLAINTS_API_KEYS"] = f'{{"bench": "{API_KEY}"}}'
@@ -233,11 +237,13 @@ async def measure(
     checks = IntakeChecks(rules=rules_for_intake(stack.rules_file))
     run_id = uuid.uuid4().hex[:6]
     database = "PostgreSQL" if postgres else "SQLite"
-    typer.echo(f"open cases: {cases} filled + {due} due, app database {database}, worker pid {memory.pid}")
+    cache = stack.extra_env.get("COMPLAINTS_WORKER_MAX_CACHED_WORKFLOWS", "default")
+    typer.echo(f"open cases: {cases} filled + {due} due, app database {database}, workflow cache {cache}")
 
+    at_start = memory.samples[0][1]
     waiting = await fill(client, run_id, cases, checks)
     after_fill = memory.samples[-1][1]
-    typer.echo(f"worker RSS after the fill: {after_fill:.0f} MiB")
+    typer.echo(f"worker RSS at start {at_start:.0f} MiB, after the fill {after_fill:.0f} MiB")
 
     due_cases = [complaint(run_id, "due", n, priority="urgent") for n in range(due)]
     due_began = time.monotonic()
@@ -286,7 +292,8 @@ async def measure(
     typer.echo(f"| of it, the visibility query (in process) | {spread(pending)} | |")
     typer.echo(f"| `complaints admin doctor` | {spread(terminal['doctor'])} | < 1 s |")
     typer.echo(f"| of it, the examination (in process) | {spread(doctor)} | |")
-    typer.echo(f"| worker RSS after the fill / peak | {after_fill:.0f} / {memory.peak():.0f} MiB | < 300 MB |")
+    rss = f"{at_start:.0f} / {after_fill:.0f} / {memory.peak():.0f} MiB"
+    typer.echo(f"| worker RSS at start / after the fill / peak | {rss} | < 300 MB |")
     late = lateness.seconds
     typer.echo(f"| SLA warning and breach lateness | {spread(late)}; missing {lateness.missing} | p99 < 1 s |")
 
@@ -297,9 +304,10 @@ def main(
     target: Annotated[int, typer.Option(min=60, help="their first-response target, seconds")] = 240,
     samples: Annotated[int, typer.Option(min=5, help="actions timed of each kind (CLI: a tenth)")] = 200,
     postgres: Annotated[bool, typer.Option("--postgres", help="the app database on the local PostgreSQL")] = False,
+    cache: Annotated[int | None, typer.Option(min=0, help="workflows the worker caches (default: its setting)")] = None,
 ) -> None:
     with tempfile.TemporaryDirectory(prefix="open-cases-") as scratch:
-        asyncio.run(run(cases, due, timedelta(seconds=target), samples, postgres, Path(scratch)))
+        asyncio.run(run(cases, due, timedelta(seconds=target), samples, postgres, cache, Path(scratch)))
 
 
 if __name__ == "__main__":

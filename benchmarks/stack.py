@@ -104,14 +104,14 @@ class Stack:
         env.update(self.extra_env)
         return env
 
-    async def _spawn(self, name: str, argv: list[str]) -> Child:
+    async def _spawn(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> Child:
         (self.data_dir / "logs").mkdir(parents=True, exist_ok=True)
         log = (self.data_dir / "logs" / f"{name}.log").open("ab")
         self._logs.append(log)
         process = await asyncio.create_subprocess_exec(
             *argv,
             cwd=ROOT,
-            env=self.child_env(),
+            env={**self.child_env(), **(env or {})},
             stdin=asyncio.subprocess.DEVNULL,
             stdout=log,
             stderr=asyncio.subprocess.STDOUT,
@@ -205,16 +205,25 @@ class Stack:
             await self.worker.process.wait()
         await self.start_worker()
 
-    async def start_extra(self, name: str, argv: list[str], port: int) -> None:
-        """Another process of the system (the HTTP API), ready once it listens on `port`."""
-        child = await self._spawn(name, argv)
+    async def start_extra(
+        self, name: str, argv: list[str], port: int | None = None, env: dict[str, str] | None = None
+    ) -> Child:
+        """Another process of the system (the HTTP API, a second worker), with `env` added to the children's;
+        with `port`, ready once it listens there. Stopped first by `stop`."""
+        child = await self._spawn(name, argv, env)
         self.extras.append(child)
-        await wait_for_port(child, port, 30.0, name)
+        if port is not None:
+            await wait_for_port(child, port, 30.0, name)
+        return child
+
+    async def stop_extras(self) -> None:
+        for extra in self.extras:
+            await stop_child(extra, signal.SIGTERM, 20.0)
+        self.extras.clear()
 
     async def stop(self) -> None:
         """The extras, the worker (graceful), the sink, then the server; closes the log files."""
-        for extra in self.extras:
-            await stop_child(extra, signal.SIGTERM, 10.0)
+        await self.stop_extras()
         for child, sig, within in (
             (self.worker, signal.SIGTERM, 20.0),
             (self.sink, signal.SIGTERM, 5.0),
