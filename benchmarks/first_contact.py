@@ -155,13 +155,15 @@ async def start_workers(stack: Stack, client: Client, workers: int) -> None:
         await wait_for_worker(child, client, TASK_QUEUE)
 
 
-@dataclass(frozen=True)
+@dataclass
 class Row:
     workers: int
     rate: float
     started: int
     worked: int
-    waits: list[float]
+    waits: list[float]  # start to acknowledgement, for those acknowledged within the grace
+    ids: set[str]
+    lost: int = -1  # never acknowledged, even after the drain (-1: not known yet)
 
     @property
     def missing(self) -> int:
@@ -197,13 +199,20 @@ async def run(plan: Plan, workers: int, data_dir: Path) -> list[Row]:
                 arrivals(client, items, rate, checks, plan.priority), work_open_cases(client, acks, rate, plan.duration)
             )
             at = await acks.wait_for(set(started), time.time() + plan.grace)
-            row = Row(workers, rate, len(started), worked, [at[c] - started[c] for c in started if c in at])
+            waits = [at[c] - started[c] for c in started if c in at]
+            row = Row(workers, rate, len(started), worked, waits, set(started))
             rows.append(row)
             p50, p99, top = row.figures()
             typer.echo(
                 f"  {rate:g}/s: {row.started} started, {worked} findings to open cases; "
                 f"ack p50 {p50:.2f}s, p99 {p99:.2f}s, max {top:.2f}s; {row.missing} none within {plan.grace:.0f}s"
             )
+        everyone = set().union(*(row.ids for row in rows))
+        began = time.time()
+        at = await acks.wait_for(everyone, began + plan.drain)
+        for row in rows:
+            row.lost = len(row.ids - set(at))
+        typer.echo(f"  drained in {time.time() - began:.0f}s: {len(everyone) - len(at)} never acknowledged")
     finally:
         await stack.stop()
     return rows
@@ -215,20 +224,21 @@ class Plan:
     duration: float
     backlog: int
     grace: float
+    drain: float
     priority: bool
 
 
 def report(rows: list[Row], grace: float) -> None:
     typer.echo(
         f"\n| workers | rate /s | started | findings to open cases | ack p50 s | ack p99 s | ack max s "
-        f"| none in {grace:.0f} s |"
+        f"| none in {grace:.0f} s | never (lost) |"
     )
-    typer.echo("|---|---|---|---|---|---|---|---|")
+    typer.echo("|---|---|---|---|---|---|---|---|---|")
     for row in rows:
         p50, p99, top = row.figures()
         typer.echo(
             f"| {row.workers} | {row.rate:g} | {row.started} | {row.worked} | {p50:.2f} | {p99:.2f} | {top:.2f} "
-            f"| {row.missing} |"
+            f"| {row.missing} | {row.lost} |"
         )
 
 
@@ -237,10 +247,11 @@ def main(
     duration: Annotated[float, typer.Option(min=1, help="seconds of arrivals per rate")] = 300,
     backlog: Annotated[int, typer.Option(min=0, help="open cases whose later stages are worked meanwhile")] = 2000,
     grace: Annotated[float, typer.Option(min=1, help="seconds after the last arrival to wait for acks")] = 300,
+    drain: Annotated[float, typer.Option(min=0, help="then, seconds to wait for every ack still missing")] = 1800,
     workers: Annotated[list[int] | None, typer.Option(help="worker processes (repeatable; default 1, 2)")] = None,
     no_priority: Annotated[bool, typer.Option("--no-priority", help="start without first-contact priority")] = False,
 ) -> None:
-    plan = Plan(rate or [5, 20, 50], duration, backlog, grace, not no_priority)
+    plan = Plan(rate or [5, 20, 50], duration, backlog, grace, drain, not no_priority)
     rows: list[Row] = []
     for count in workers or [1, 2]:
         with tempfile.TemporaryDirectory(prefix="first-contact-") as scratch:
