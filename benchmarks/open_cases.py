@@ -7,8 +7,9 @@ HTTP intake API):
 1. the fill: `--cases` complaints opened and spread over the stages where cases wait longest:
    investigating (no findings yet), awaiting approval (findings above the auto-approval limit)
    and awaiting the customer (an offer sent). Nothing they wait for falls due during the run;
-2. `--due` more complaints, urgent ones whose first-response clock runs `--target` seconds of
-   calendar time: each warns at 50 % and 75 % and breaches while all the others are open;
+2. `--due` more complaints started evenly over `--due-over` seconds, urgent ones whose
+   first-response clock runs `--target` seconds of calendar time: each warns at 50 % and 75 %
+   and breaches while all the others are open;
 3. meanwhile, staff and customers act: approvals sent in process (the call the CLI makes) and
    through the CLI (`complaints admin approve`, a process each), acceptances over HTTP
    (`POST /complaints/{id}/offer-response`), `complaints admin pending` and `admin doctor`;
@@ -26,6 +27,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -186,6 +188,14 @@ async def fill(client: Client, run: str, cases: int, checks: IntakeChecks) -> di
     return {stage: [c.id for c, s, _ in plan if s is stage] for stage in expected}
 
 
+async def start_spread(client: Client, items: list[ComplaintInput], seconds: float, checks: IntakeChecks) -> None:
+    """One complaint at a time, evenly over `seconds`: their deadlines fall due as spread out."""
+    began = time.monotonic()
+    for number, item in enumerate(items):
+        await asyncio.sleep(max(0.0, began + seconds * number / len(items) - time.monotonic()))
+        await start_complaints(client, [item], TASK_QUEUE, checks=checks)
+
+
 def _counts(counts: dict[Stage, int]) -> str:
     return ", ".join(f"{stage.value} {number}" for stage, number in counts.items())
 
@@ -207,25 +217,33 @@ def app_database(postgres: bool) -> Iterator[dict[str, str]]:
             conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
-async def run(
-    cases: int, due: int, target: timedelta, samples: int, postgres: bool, cache: int | None, data_dir: Path
-) -> None:
-    with app_database(postgres) as database:
-        if cache is not None:
-            database["COMPLAINTS_WORKER_MAX_CACHED_WORKFLOWS"] = str(cache)
-        rules = write_rules(data_dir, TIMINGS, "open-cases-bench", "open-cases-rules.toml", sla_rules(target))
+@dataclass(frozen=True)
+class Plan:
+    cases: int  # filled, spread over SPREAD's stages
+    due: int  # urgent cases whose SLA warns and breaches while the others are open
+    due_over: float  # seconds over which those are started
+    target: timedelta  # their first-response target
+    samples: int  # actions timed of each kind
+    postgres: bool
+    cache: int | None  # the worker's workflow cache (None: its default)
+
+
+async def run(plan: Plan, data_dir: Path) -> None:
+    with app_database(plan.postgres) as database:
+        if plan.cache is not None:
+            database["COMPLAINTS_WORKER_MAX_CACHED_WORKFLOWS"] = str(plan.cache)
+        rules = write_rules(data_dir, TIMINGS, "open-cases-bench", "open-cases-rules.toml", sla_rules(plan.target))
         stack = Stack(data_dir, rules_file=rules, task_queue=TASK_QUEUE, extra_env=database)
         stack.extra_env["COMPLAINTS_API_KEYS"] = f'{{"bench": "{API_KEY}"}}'
         api_port = free_port()
         try:
-            await measure(stack, api_port, cases, due, target, samples, postgres)
+            await measure(stack, api_port, plan)
         finally:
             await stack.stop()
 
 
-async def measure(
-    stack: Stack, api_port: int, cases: int, due: int, target: timedelta, samples: int, postgres: bool
-) -> None:
+async def measure(stack: Stack, api_port: int, plan: Plan) -> None:
+    cases, due, due_over, target, samples = plan.cases, plan.due, plan.due_over, plan.target, plan.samples
     client = await stack.start_server()
     await stack.start_sink()
     await stack.start_worker(client)
@@ -236,7 +254,7 @@ async def measure(
     await stack.start_extra("api", [*CLI, "api", "--host", HOST, "--port", str(api_port)], api_port)
     checks = IntakeChecks(rules=rules_for_intake(stack.rules_file))
     run_id = uuid.uuid4().hex[:6]
-    database = "PostgreSQL" if postgres else "SQLite"
+    database = "PostgreSQL" if plan.postgres else "SQLite"
     cache = stack.extra_env.get("COMPLAINTS_WORKER_MAX_CACHED_WORKFLOWS", "default")
     typer.echo(f"open cases: {cases} filled + {due} due, app database {database}, workflow cache {cache}")
 
@@ -247,8 +265,8 @@ async def measure(
 
     due_cases = [complaint(run_id, "due", n, priority="urgent") for n in range(due)]
     due_began = time.monotonic()
-    await start_complaints(client, due_cases, TASK_QUEUE, checks=checks)
-    typer.echo(f"due: {due} urgent cases started in {time.monotonic() - due_began:.1f} s; breach after {target}")
+    starting_due = asyncio.create_task(start_spread(client, due_cases, due_over, checks))
+    typer.echo(f"due: {due} urgent cases starting over {due_over:.0f} s; each breaches {target} after its start")
 
     approvals = waiting[Stage.AWAITING_APPROVAL]
     offers = waiting[Stage.AWAITING_CUSTOMER]
@@ -277,9 +295,9 @@ async def measure(
         timed(3, lambda: pending_rows(client)),
         timed(3, lambda: doctor_findings(client, stack.database_url)),
     )
-    lateness = await sla_lateness(
-        client, [c.workflow_id for c in due_cases], target, due_began + target.total_seconds() * 3 + 600
-    )
+    await starting_due
+    all_due = due_began + due_over + target.total_seconds()
+    lateness = await sla_lateness(client, [c.workflow_id for c in due_cases], target, all_due + 30, all_due + 600)
     watching.cancel()
     typer.echo("")
     typer.echo(f"| figure ({cases} open + {due} due, {database}) | value | goal |")
@@ -302,12 +320,14 @@ def main(
     cases: Annotated[int, typer.Option(min=10, help="open cases spread over the waiting stages")] = 10_000,
     due: Annotated[int, typer.Option(min=1, help="urgent cases whose SLA warns and breaches meanwhile")] = 500,
     target: Annotated[int, typer.Option(min=60, help="their first-response target, seconds")] = 240,
+    due_over: Annotated[float, typer.Option(min=0, help="seconds over which they are started")] = 240,
     samples: Annotated[int, typer.Option(min=5, help="actions timed of each kind (CLI: a tenth)")] = 200,
     postgres: Annotated[bool, typer.Option("--postgres", help="the app database on the local PostgreSQL")] = False,
     cache: Annotated[int | None, typer.Option(min=0, help="workflows the worker caches (default: its setting)")] = None,
 ) -> None:
     with tempfile.TemporaryDirectory(prefix="open-cases-") as scratch:
-        asyncio.run(run(cases, due, timedelta(seconds=target), samples, postgres, cache, Path(scratch)))
+        plan = Plan(cases, due, due_over, timedelta(seconds=target), samples, postgres, cache)
+        asyncio.run(run(plan, Path(scratch)))
 
 
 if __name__ == "__main__":

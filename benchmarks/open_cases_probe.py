@@ -161,14 +161,17 @@ class Lateness:
     missing: int  # cases whose three events did not all fire in time
 
 
-async def sla_lateness(client: Client, ids: Sequence[str], target: timedelta, wait_until: float) -> Lateness:
+async def sla_lateness(
+    client: Client, ids: Sequence[str], target: timedelta, ready_at: float, wait_until: float
+) -> Lateness:
     """How late each due case's first-response warnings (50 %, 75 %) and breach fired, from its timeline.
 
-    Asks each case once its breach is due (and again later for those not breached yet), so the
-    queries do not add load while the timers are firing."""
+    Asks each case once every breach is due (`ready_at`, monotonic), so the queries add no load while
+    the timers fire; then again every 10 s, until `wait_until`, for those not breached yet."""
+    await asyncio.sleep(max(0.0, ready_at - time.monotonic()))
     late: list[float] = []
     pending = list(ids)
-    while pending and time.monotonic() < wait_until:
+    while pending:
         still = []
         for workflow_id in pending:
             handle = client.get_workflow_handle(workflow_id)
@@ -183,8 +186,10 @@ async def sla_lateness(client: Client, ids: Sequence[str], target: timedelta, wa
             clock = next(c for c in status.clocks if c.kind is ClockKind.FIRST_RESPONSE)
             late += _late(fired, clock.started_at, target)
         pending = still
-        if pending:
-            await asyncio.sleep(5)
+        print(f"  lateness: {len(ids) - len(pending)} of {len(ids)} cases breached", flush=True)
+        if not pending or time.monotonic() > wait_until:
+            break
+        await asyncio.sleep(10)
     return Lateness(late, len(pending))
 
 
