@@ -23,12 +23,13 @@ from starter.cli.admin_views import money, render_status, short, span
 from starter.cli.common import AsJson, ComplaintRef, ExitCode, console, fail, run
 from starter.client import WORKFLOW_TYPE, complaint_id_of, query_status, query_timeline
 from starter.client.approval_queue import (
-    PendingApproval,
+    PendingPage,
     UnknownOption,
     pending_levels,
     pending_query,
     pending_row,
     quote,
+    soonest_due,
     sort_by_due,
 )
 from workflows.search_attributes import (
@@ -199,6 +200,8 @@ def pending(
     level: Annotated[
         str | None, typer.Option("--level", metavar="ROLE", help="Only complaints waiting at this approval level.")
     ] = None,
+    limit: Annotated[int, typer.Option(min=1, help="Show the N due soonest (a long queue: only these are read).")] = 50,
+    show_all: Annotated[bool, typer.Option("--all", help="Show every complaint waiting, however many.")] = False,
     as_json: AsJson = False,
 ) -> None:
     """Complaints waiting for an approval decision, soonest due first (from the search attributes)."""
@@ -214,15 +217,19 @@ def pending(
         except UnknownOption as exc:
             fail(ExitCode.INVALID, f"invalid input: {exc}")
 
-    async def work(client: Client) -> list[PendingApproval]:
+    async def work(client: Client) -> PendingPage:
         if levels == []:  # --mine and --level exclude each other: nothing to ask for
-            return []
+            return PendingPage(rows=[], total=0)
         now = datetime.now(UTC)
-        return sort_by_due(
+        if not show_all:
+            return await soonest_due(client, levels, now, limit)
+        rows = sort_by_due(
             [pending_row(execution, now) async for execution in client.list_workflows(pending_query(levels))]
         )
+        return PendingPage(rows=rows, total=len(rows))
 
-    rows = run(work)
+    page = run(work)
+    rows = page.rows
     if as_json:
         print(json.dumps([row.model_dump(mode="json") for row in rows], indent=2), flush=True)
         return
@@ -231,7 +238,9 @@ def pending(
         scope = f" that {mine} may approve"
     if level is not None:
         scope += f" at level {level}"
-    table = Table(title=f"{len(rows)} complaint(s) waiting for a decision{scope}", title_justify="left")
+    complete = show_all or len(rows) < limit
+    shown = f"{len(rows)} complaint(s)" if complete else f"The {len(rows)} due soonest of {page.total}"
+    table = Table(title=f"{shown} waiting for a decision{scope}", title_justify="left")
     for column in ("id", "amount", "level", "owner", "priority", "category", "age", "due (UTC)"):
         table.add_column(column, no_wrap=True, justify="right" if column == "amount" else "left")
     for row in rows:

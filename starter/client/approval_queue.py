@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from itertools import pairwise
 
 from pydantic import BaseModel
-from temporalio.client import WorkflowExecution
+from temporalio.client import Client, WorkflowExecution
 
 from complaints.case import Stage
 from complaints.dates import as_utc
@@ -123,3 +124,56 @@ def pending_row(execution: WorkflowExecution, now: datetime) -> PendingApproval:
 def sort_by_due(rows: list[PendingApproval]) -> list[PendingApproval]:
     """Soonest due first; no due time last."""
     return sorted(rows, key=lambda r: (r.due is None, r.due or datetime.min.replace(tzinfo=UTC), r.complaint_id))
+
+
+# Where `soonest_due` looks first: overdue, then due within an hour, eight hours, a day, a week, later.
+FIRST_WINDOWS = (timedelta(0), timedelta(hours=1), timedelta(hours=8), timedelta(days=1), timedelta(days=7))
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9999, 1, 1, tzinfo=UTC)
+FINEST = timedelta(seconds=1)  # a window this short is listed whole, however many fall in it
+
+
+def _iso(instant: datetime) -> str:
+    return instant.isoformat().replace("+00:00", "Z")
+
+
+class PendingPage(BaseModel):
+    rows: list[PendingApproval]  # soonest due first
+    total: int  # how many wait in all
+
+
+async def soonest_due(client: Client, levels: Sequence[str] | None, now: datetime, limit: int) -> PendingPage:
+    """The `limit` complaints due soonest, and how many wait in all, reading about `limit` rows.
+
+    Visibility cannot sort by a custom attribute on every store (SQL stores cannot), so this
+    counts by deadline windows (cheap: no rows travel), halves any window holding more than it
+    still needs, and lists only the windows it keeps. Cases without a deadline come last."""
+    base = pending_query(levels)
+    total = (await client.count_workflows(base)).count
+    rows: list[PendingApproval] = []
+    bounds = [EARLIEST, *(now + window for window in FIRST_WINDOWS), LATEST]
+    for low, high in pairwise(bounds):
+        if len(rows) >= limit:
+            break
+        rows += await _window(client, base, low, high, now, limit - len(rows))
+    if len(rows) < limit:
+        query = f"{base} AND {NEXT_DEADLINE.name} IS NULL"
+        async for execution in client.list_workflows(query, limit=limit - len(rows)):
+            rows.append(pending_row(execution, now))
+    return PendingPage(rows=rows[:limit], total=total)
+
+
+async def _window(
+    client: Client, base: str, low: datetime, high: datetime, now: datetime, need: int
+) -> list[PendingApproval]:
+    query = f"{base} AND {NEXT_DEADLINE.name} >= '{_iso(low)}' AND {NEXT_DEADLINE.name} < '{_iso(high)}'"
+    found = (await client.count_workflows(query)).count
+    if found == 0:
+        return []
+    if found <= need or high - low <= FINEST:
+        return sort_by_due([pending_row(execution, now) async for execution in client.list_workflows(query)])
+    middle = low + (high - low) / 2
+    earlier = await _window(client, base, low, middle, now, need)
+    if len(earlier) >= need:
+        return earlier
+    return earlier + await _window(client, base, middle, high, now, need - len(earlier))

@@ -159,7 +159,7 @@ async def test_pending_lists_what_waits_for_a_decision(
         ]
     )
 
-    listed = await cli(dev_env, "admin", "pending", "--json")
+    listed = await cli(dev_env, "admin", "pending", "--json", "--all")
     assert listed.returncode == 0, listed.stderr
     rows = ours(listed.stdout, ids)
     assert [(r["complaint_id"], r["amount"], r["level"]) for r in rows] == [row[1:] for row in queue_order]
@@ -173,8 +173,15 @@ async def test_pending_lists_what_waits_for_a_decision(
     assert datetime.fromisoformat(first["received_at"]) <= datetime.now(UTC)
     assert first["age"].endswith("m")  # a few seconds old: "0m"
 
+    # A page reads only what it shows, and it is the head of the whole queue (other tests' cases included).
+    everything = [row["complaint_id"] for row in json.loads(listed.stdout)]
+    for limit in (1, 2):
+        page = await cli(dev_env, "admin", "pending", "--json", "--limit", str(limit))
+        assert page.returncode == 0, page.stderr
+        assert [row["complaint_id"] for row in json.loads(page.stdout)] == everything[:limit]
+
     async def ids_for(*options: str) -> list[str]:
-        result = await cli(dev_env, "admin", "pending", "--json", *options)
+        result = await cli(dev_env, "admin", "pending", "--json", "--all", *options)
         assert result.returncode == 0, result.stderr
         return [row["complaint_id"] for row in ours(result.stdout, ids)]
 
