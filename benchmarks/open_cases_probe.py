@@ -20,7 +20,7 @@ from activities.doctor import CaseDoctor, DoctorLimits
 from complaints.case import CaseStatus, TimelineEvent
 from complaints.sla import ClockKind
 from complaints.stuck import StuckCase
-from starter.client.approval_queue import PendingApproval, pending_query, pending_row
+from starter.client.approval_queue import PendingApproval, PendingPage, pending_query, pending_row, soonest_due
 
 CLI = [sys.executable, "-m", "starter.cli"]
 
@@ -141,9 +141,14 @@ async def timed(times: int, call: Callable[[], Awaitable[object]]) -> list[float
 
 
 async def pending_rows(client: Client) -> list[PendingApproval]:
-    """What `complaints admin pending` lists, without its process start."""
+    """What `complaints admin pending --all` lists, without its process start."""
     now = datetime.now(UTC)
     return [pending_row(execution, now) async for execution in client.list_workflows(pending_query())]
+
+
+async def pending_page(client: Client) -> PendingPage:
+    """What `complaints admin pending` shows (the 50 due soonest), without its process start."""
+    return await soonest_due(client, None, datetime.now(UTC), 50)
 
 
 async def doctor_findings(client: Client, database_url: str) -> list[StuckCase]:
