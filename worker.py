@@ -44,6 +44,8 @@ def build_worker(client: Client, settings: Settings, activities: ComplaintActivi
         max_cached_workflows=settings.worker_max_cached_workflows,
         max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
         max_concurrent_activities=settings.worker_max_concurrent_activities,
+        max_concurrent_workflow_task_polls=settings.worker_workflow_task_pollers,
+        max_concurrent_activity_task_polls=settings.worker_activity_task_pollers,
         graceful_shutdown_timeout=timedelta(seconds=10),
         identity=settings.worker_identity or None,
     )

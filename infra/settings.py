@@ -147,6 +147,13 @@ class Settings(BaseSettings):
     worker_max_concurrent_activities: int = Field(
         100, ge=1, description="Activities (mail, payouts, database reads) a worker runs at once."
     )
+    worker_workflow_task_pollers: int = Field(
+        5,
+        ge=2,
+        description="Long polls a worker keeps open for workflow tasks (at least 2: one for its sticky queue). "
+        "More only help a worker with idle slots that waits on the server.",
+    )
+    worker_activity_task_pollers: int = Field(5, ge=1, description="Long polls a worker keeps open for activities.")
     metrics_address: str | None = Field(
         default=None,
         description="host:port for the SDK's Prometheus endpoint (GET /metrics), e.g. 0.0.0.0:9464; "
