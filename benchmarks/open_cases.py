@@ -36,6 +36,7 @@ from typing import Annotated, Any
 import psycopg
 import typer
 from chaos_plan import DEMO_RULES, write_rules
+from lifecycle_drive import findings
 from open_cases_probe import (
     CLI,
     MemoryWatch,
@@ -53,7 +54,7 @@ from open_cases_probe import (
 from stack import Stack
 from temporalio.client import Client
 
-from complaints.actions import Approval, Findings
+from complaints.actions import Approval
 from complaints.case import Stage
 from complaints.intake import ComplaintInput
 from complaints.rules import read_rules_document
@@ -127,16 +128,6 @@ def complaint(run: str, kind: str, number: int, priority: str = "low") -> Compla
     )
 
 
-def findings(loss: Decimal, number: int) -> Findings:
-    return Findings(
-        submitted_by="sam",
-        summary=f"Charged twice (case {number})",
-        root_cause="retry",
-        severity=1,
-        financial_loss=loss,
-    )
-
-
 async def give_findings(client: Client, ids: list[tuple[str, Decimal]]) -> None:
     """Each case's findings, retried while it is still acknowledging (not investigating yet)."""
     limit = asyncio.Semaphore(SEND_CONCURRENCY)
@@ -145,7 +136,8 @@ async def give_findings(client: Client, ids: list[tuple[str, Decimal]]) -> None:
         async with limit:
             for _ in range(60):
                 try:
-                    await send_action(client, reference, findings(loss, number), answer_within=timedelta(seconds=60))
+                    found = findings(lambda _: loss)(number)
+                    await send_action(client, reference, found, answer_within=timedelta(seconds=60))
                     return
                 except (Refused, NoAnswer):
                     await asyncio.sleep(2)
