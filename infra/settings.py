@@ -138,7 +138,7 @@ class Settings(BaseSettings):
         250,
         ge=0,
         description="Cases a worker keeps in memory between their workflow tasks (sticky cache); an evicted case "
-        "is replayed from its history when it next moves. Bounds the worker's memory (about 0.3 MB a case: "
+        "is replayed from its history when it next moves. Bounds the worker's memory (about 0.5 MB a case: "
         "250 keep one worker under 300 MB with 10,000 cases open); 0 turns caching off.",
     )
     worker_max_concurrent_workflow_tasks: int = Field(
