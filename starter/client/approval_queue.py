@@ -126,11 +126,13 @@ def sort_by_due(rows: list[PendingApproval]) -> list[PendingApproval]:
     return sorted(rows, key=lambda r: (r.due is None, r.due or datetime.min.replace(tzinfo=UTC), r.complaint_id))
 
 
-# Where `soonest_due` looks first: overdue, then due within an hour, eight hours, a day, a week, later.
-FIRST_WINDOWS = (timedelta(0), timedelta(hours=1), timedelta(hours=8), timedelta(days=1), timedelta(days=7))
+# Where `soonest_due` looks, in order: overdue, then due within an hour, eight hours, a day, a week, two weeks, a
+# month, a quarter, a year, later. Narrow windows near a queue's head mean few halvings to find it.
+FIRST_WINDOWS = tuple(timedelta(hours=hours) for hours in (0, 1, 8, 24, 7 * 24, 14 * 24, 31 * 24, 92 * 24, 366 * 24))
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(9999, 1, 1, tzinfo=UTC)
 FINEST = timedelta(seconds=1)  # a window this short is listed whole, however many fall in it
+LIST_WHOLE = 100  # a window holding no more than this is listed whole: cheaper than counting its halves
 
 
 def _iso(instant: datetime) -> str:
@@ -170,7 +172,7 @@ async def _window(
     found = (await client.count_workflows(query)).count
     if found == 0:
         return []
-    if found <= need or high - low <= FINEST:
+    if found <= max(need, LIST_WHOLE) or high - low <= FINEST:
         return sort_by_due([pending_row(execution, now) async for execution in client.list_workflows(query)])
     middle = low + (high - low) / 2
     earlier = await _window(client, base, low, middle, now, need)

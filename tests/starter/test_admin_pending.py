@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from temporalio.client import Client
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.testing import WorkflowEnvironment
 
 from activities import ComplaintActivities
@@ -27,14 +28,21 @@ from complaints.case import Stage
 from complaints.intake import ComplaintInput
 from complaints.rules import load_rules
 from infra.settings import Settings
-from starter.client import send_action, start_complaints
-from starter.client.approval_queue import humanise_age, pending_levels, pending_query
+from starter.client import WORKFLOW_TYPE, send_action, start_complaints
+from starter.client.approval_queue import (
+    humanise_age,
+    pending_levels,
+    pending_query,
+    pending_row,
+    soonest_due,
+    sort_by_due,
+)
 from starter.dev.mailsink import MailSink
 from tests.conftest import settings_for
 from tests.support import Handle, make_complaint, reach, run_cli, wait_until
 from worker import running_worker
 from workflows import ComplaintWorkflow
-from workflows.search_attributes import AWAITING_APPROVAL_LEVEL, COMPENSATION_AMOUNT
+from workflows.search_attributes import AWAITING_APPROVAL_LEVEL, COMPENSATION_AMOUNT, COMPLAINT_STAGE, NEXT_DEADLINE
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TASK_QUEUE = f"admin-pending-{uuid.uuid4().hex[:8]}"
@@ -257,3 +265,46 @@ async def test_due_lists_what_breaches_within_the_window_soonest_first(
     assert bad.returncode == 2 and "--within" in bad.stderr
     for handle in handles:
         await handle.execute_update(ComplaintWorkflow.withdraw, Withdrawal(reason="test over"))
+
+
+@pytest.mark.devserver
+async def test_a_page_of_a_long_queue_is_its_head_found_by_halving_windows(dev_env: WorkflowEnvironment) -> None:
+    """150 waiting in one window (more than is listed whole): the page must still be the head of the sorted queue.
+
+    Executions of the workflow type on a task queue no worker polls carry the search attributes a
+    waiting case has; a level of their own keeps other tests' cases out."""
+    client = dev_env.client
+    level = f"level-{uuid.uuid4().hex[:8]}"
+    now = datetime.now(UTC)
+    handles = []
+    for number in range(150):
+        due = now + timedelta(days=2, minutes=(number * 37) % 150)  # one window, out of order
+        attributes: list[SearchAttributePair[Any]] = [
+            SearchAttributePair(COMPLAINT_STAGE, Stage.AWAITING_APPROVAL.value),
+            SearchAttributePair(AWAITING_APPROVAL_LEVEL, level),
+            SearchAttributePair(NEXT_DEADLINE, due),
+        ]
+        handles.append(
+            await client.start_workflow(
+                WORKFLOW_TYPE,
+                id=f"complaint-{level}-{number:03d}",
+                task_queue=f"nobody-{level}",
+                search_attributes=TypedSearchAttributes(attributes),
+            )
+        )
+    try:
+        query = pending_query([level])
+
+        async def counted() -> int:
+            return (await client.count_workflows(query)).count
+
+        await wait_until(counted, lambda found: found == 150, lambda found: f"visibility showed {found} of 150")
+        everything = sort_by_due([pending_row(e, now) async for e in client.list_workflows(query)])
+        for limit in (7, 120):  # the head inside one half, and a head that spans both halves
+            page = await soonest_due(client, [level], now, limit)
+            assert page.total == 150
+            assert [row.complaint_id for row in page.rows] == [row.complaint_id for row in everything[:limit]]
+            assert [row.due for row in page.rows] == sorted(row.due for row in page.rows if row.due is not None)
+    finally:
+        for handle in handles:
+            await handle.terminate("test over")
