@@ -39,7 +39,7 @@ bench: $(STAMP)  # about two hours on 2 cores; the tables are in benchmarks/RESU
 	$(BIN)/python benchmarks/lifecycle.py --complaints 150 --rounds 2
 	$(BIN)/python benchmarks/scale_out.py --complaints 200 --workers 1 --workers 2 --workers 4
 	$(BIN)/python benchmarks/first_contact.py --rate 5 --rate 20 --rate 50 --duration 60 --backlog 2000 \
-		--grace 120 --drain 600 --workers 1 --workers 2
+		--grace 120 --drain 300 --workers 1 --workers 2
 	$(BIN)/python benchmarks/open_cases.py --cases 10000 --due 500
 	$(BIN)/python benchmarks/open_cases.py --cases 10000 --due 500 --postgres
 
