@@ -5,9 +5,10 @@
 Filling a queue through the real workflow takes half an hour (benchmarks/open_cases.py); the
 listing reads nothing but visibility, so this starts `--cases` executions of the workflow type
 on a task queue no worker polls, with the search attributes a case upserts at that stage:
-`--waiting` of them awaiting approval with deadlines spread over a month, the others
-investigating. Then it times `admin pending` (the 50 due soonest) and `admin pending --all`,
-each as a command and in process, and checks the page is the head of the whole sorted queue.
+`--waiting` of them awaiting approval with deadlines spread over a month (`--narrow`: all a
+month out, within half an hour, as open_cases.py's queue), the others investigating. Then it
+times `admin pending` (the 50 due soonest) and `admin pending --all`, each as a command and in
+process, and checks the page is the head of the whole sorted queue.
 """
 
 from __future__ import annotations
@@ -42,13 +43,16 @@ NOBODY_POLLS = "pending-queue-no-worker"
 START_CONCURRENCY = 32
 
 
-async def fill(client: Client, cases: int, waiting: int, now: datetime) -> None:
+async def fill(client: Client, cases: int, waiting: int, now: datetime, narrow: bool) -> None:
     limit = asyncio.Semaphore(START_CONCURRENCY)
     chance = random.Random(15)
 
     async def one(number: int) -> None:
         stage = Stage.AWAITING_APPROVAL if number < waiting else Stage.INVESTIGATING
-        due = now + timedelta(seconds=chance.uniform(-3600, 30 * 86400))
+        if narrow:  # as open_cases.py's queue: all due a month out, within half an hour of each other
+            due = now + timedelta(days=30, seconds=chance.uniform(0, 1800))
+        else:  # a month's deadlines, a few overdue
+            due = now + timedelta(seconds=chance.uniform(-3600, 30 * 86400))
         attributes: list[SearchAttributePair[Any]] = [
             SearchAttributePair(COMPLAINT_STAGE, stage.value),
             SearchAttributePair(ASSIGNED_TO, "alex"),
@@ -68,13 +72,13 @@ async def fill(client: Client, cases: int, waiting: int, now: datetime) -> None:
     await asyncio.gather(*(one(n) for n in range(cases)))
 
 
-async def run(cases: int, waiting: int, data_dir: Path) -> None:
+async def run(cases: int, waiting: int, narrow: bool, data_dir: Path) -> None:
     stack = Stack(data_dir, rules_file=DEMO_RULES, task_queue=NOBODY_POLLS)
     try:
         client = await stack.start_server()
         now = datetime.now(UTC)
         began = time.monotonic()
-        await fill(client, cases, waiting, now)
+        await fill(client, cases, waiting, now, narrow)
         for _ in range(120):  # visibility follows the starts within moments
             if (await client.count_workflows(pending_query())).count >= waiting:
                 break
@@ -111,9 +115,10 @@ async def run(cases: int, waiting: int, data_dir: Path) -> None:
 def main(
     cases: Annotated[int, typer.Option(min=1, help="executions in visibility")] = 10_000,
     waiting: Annotated[int, typer.Option(min=1, help="of them, awaiting approval")] = 3_000,
+    narrow: Annotated[bool, typer.Option("--narrow", help="every deadline a month out, within half an hour")] = False,
 ) -> None:
     with tempfile.TemporaryDirectory(prefix="pending-queue-") as scratch:
-        asyncio.run(run(cases, min(waiting, cases), Path(scratch)))
+        asyncio.run(run(cases, min(waiting, cases), narrow, Path(scratch)))
 
 
 if __name__ == "__main__":
