@@ -180,6 +180,12 @@ async def run(plan: Plan, workers: int, data_dir: Path) -> list[Row]:
         data_dir,
         rules_file=write_rules(data_dir, TIMINGS, version="first-contact-bench", name="first-contact-rules.toml"),
         task_queue=TASK_QUEUE,
+        extra_env={}
+        if plan.slots is None
+        else {
+            "COMPLAINTS_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS": str(plan.slots),
+            "COMPLAINTS_WORKER_MAX_CONCURRENT_ACTIVITIES": str(plan.slots),
+        },
     )
     rows = []
     try:
@@ -226,6 +232,7 @@ class Plan:
     grace: float
     drain: float
     priority: bool
+    slots: int | None  # each worker's concurrent workflow tasks and activities (None: the defaults)
 
 
 def report(rows: list[Row], grace: float) -> None:
@@ -250,8 +257,11 @@ def main(
     drain: Annotated[float, typer.Option(min=0, help="then, seconds to wait for every ack still missing")] = 1800,
     workers: Annotated[list[int] | None, typer.Option(help="worker processes (repeatable; default 1, 2)")] = None,
     no_priority: Annotated[bool, typer.Option("--no-priority", help="start without first-contact priority")] = False,
+    slots: Annotated[
+        int | None, typer.Option(min=2, help="each worker's concurrent workflow tasks and activities (default: 100)")
+    ] = None,
 ) -> None:
-    plan = Plan(rate or [5, 20, 50], duration, backlog, grace, drain, not no_priority)
+    plan = Plan(rate or [5, 20, 50], duration, backlog, grace, drain, not no_priority, slots)
     rows: list[Row] = []
     for count in workers or [1, 2]:
         with tempfile.TemporaryDirectory(prefix="first-contact-") as scratch:
