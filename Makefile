@@ -42,6 +42,7 @@ bench: $(STAMP)  # about two hours on 2 cores; the tables are in benchmarks/RESU
 		--grace 120 --drain 300 --workers 1 --workers 2
 	$(BIN)/python benchmarks/open_cases.py --cases 10000 --due 500
 	$(BIN)/python benchmarks/open_cases.py --cases 10000 --due 500 --postgres
+	$(BIN)/python benchmarks/pending_queue.py --cases 10000 --waiting 3000 --narrow
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache *.egg-info
