@@ -21,7 +21,7 @@ from temporalio.service import RPCError
 
 from activities.db import OutboxRow, as_utc
 from complaints.case import CaseStatus
-from complaints.dates import when
+from complaints.dates import visibility_time, when
 from complaints.stuck import Problem, StuckCase
 
 # What the workflow upserts (workflows/search_attributes.py; a test keeps them equal). Importing
@@ -39,10 +39,6 @@ class DoctorLimits:
     attempts: int = 5  # an activity or a mail past this many attempts is reported
     grace: timedelta = timedelta(minutes=15)  # how long a passed deadline may stand unanswered
     failed_within: timedelta = timedelta(days=7)  # failed cases closed this recently are listed
-
-
-def _iso(instant: datetime) -> str:
-    return instant.isoformat().replace("+00:00", "Z")
 
 
 def _found(workflow_id: str, problem: Problem, since: datetime | None, why: str) -> StuckCase:
@@ -99,7 +95,7 @@ class CaseDoctor:
         return cases
 
     async def _past_deadline(self, now: datetime) -> list[StuckCase]:
-        cutoff = _iso(now - self._limits.grace)
+        cutoff = visibility_time(now - self._limits.grace)
         query = f"WorkflowType = '{WORKFLOW_TYPE}' AND ExecutionStatus = 'Running' AND NextDeadline < '{cutoff}'"
         cases = []
         async for execution in self._client.list_workflows(query):
@@ -150,7 +146,7 @@ class CaseDoctor:
         return cases
 
     async def _failed(self, now: datetime) -> list[StuckCase]:
-        cutoff = _iso(now - self._limits.failed_within)
+        cutoff = visibility_time(now - self._limits.failed_within)
         query = f"WorkflowType = '{WORKFLOW_TYPE}' AND ExecutionStatus = 'Failed' AND CloseTime > '{cutoff}'"
         cases = []
         async for execution in self._client.list_workflows(query):

@@ -20,7 +20,7 @@ from activities.doctor import CaseDoctor, DoctorLimits
 from complaints.case import CaseStatus, TimelineEvent
 from complaints.sla import ClockKind
 from complaints.stuck import StuckCase
-from starter.client.approval_queue import PendingApproval, PendingPage, pending_query, pending_row, soonest_due
+from starter.client.approval_queue import PendingApproval, PendingPage, all_pending, soonest_due
 
 CLI = [sys.executable, "-m", "starter.cli"]
 
@@ -142,8 +142,7 @@ async def timed(times: int, call: Callable[[], Awaitable[object]]) -> list[float
 
 async def pending_rows(client: Client) -> list[PendingApproval]:
     """What `complaints admin pending --all` lists, without its process start."""
-    now = datetime.now(UTC)
-    return [pending_row(execution, now) async for execution in client.list_workflows(pending_query())]
+    return await all_pending(client, None, datetime.now(UTC))
 
 
 async def pending_page(client: Client) -> PendingPage:

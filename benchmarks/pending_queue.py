@@ -30,7 +30,7 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
 from complaints.case import Stage
 from starter.client import WORKFLOW_TYPE
-from starter.client.approval_queue import pending_query, pending_row, soonest_due, sort_by_due
+from starter.client.approval_queue import all_pending, pending_query, soonest_due
 from workflows.search_attributes import (
     ASSIGNED_TO,
     AWAITING_APPROVAL_LEVEL,
@@ -86,9 +86,7 @@ async def run(cases: int, waiting: int, narrow: bool, data_dir: Path) -> None:
         typer.echo(f"{cases} executions started, {waiting} awaiting approval ({time.monotonic() - began:.0f} s)")
 
         async def everything() -> list[str]:
-            at = datetime.now(UTC)
-            rows = [pending_row(e, at) async for e in client.list_workflows(pending_query())]
-            return [row.complaint_id for row in sort_by_due(rows)]
+            return [row.complaint_id for row in await all_pending(client, None, datetime.now(UTC))]
 
         async def page() -> list[str]:
             return [row.complaint_id for row in (await soonest_due(client, None, datetime.now(UTC), 50)).rows]

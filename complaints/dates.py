@@ -31,3 +31,8 @@ def when(moment: datetime | None) -> str:
     if moment is None:
         return NO_DEADLINE
     return as_utc(moment).strftime("%a %d %b %Y %H:%M UTC")
+
+
+def visibility_time(instant: datetime) -> str:
+    """An aware time as a Temporal visibility query takes it: ISO 8601, UTC as `Z`."""
+    return instant.isoformat().replace("+00:00", "Z")

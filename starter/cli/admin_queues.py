@@ -25,12 +25,10 @@ from starter.client import WORKFLOW_TYPE, complaint_id_of, query_status, query_t
 from starter.client.approval_queue import (
     PendingPage,
     UnknownOption,
+    all_pending,
     pending_levels,
-    pending_query,
-    pending_row,
     quote,
     soonest_due,
-    sort_by_due,
 )
 from workflows.search_attributes import (
     ASSIGNED_TO,
@@ -223,9 +221,7 @@ def pending(
         now = datetime.now(UTC)
         if not show_all:
             return await soonest_due(client, levels, now, limit)
-        rows = sort_by_due(
-            [pending_row(execution, now) async for execution in client.list_workflows(pending_query(levels))]
-        )
+        rows = await all_pending(client, levels, now)
         return PendingPage(rows=rows, total=len(rows))
 
     page = run(work)

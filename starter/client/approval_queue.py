@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from temporalio.client import Client, WorkflowExecution
 
 from complaints.case import Stage
-from complaints.dates import as_utc
+from complaints.dates import as_utc, visibility_time
 from complaints.rules import CaseRules
 from starter.client.lookup import WORKFLOW_TYPE, complaint_id_of
 from workflows.search_attributes import (
@@ -126,6 +126,11 @@ def sort_by_due(rows: list[PendingApproval]) -> list[PendingApproval]:
     return sorted(rows, key=lambda r: (r.due is None, r.due or datetime.min.replace(tzinfo=UTC), r.complaint_id))
 
 
+async def all_pending(client: Client, levels: Sequence[str] | None, now: datetime) -> list[PendingApproval]:
+    """Every complaint waiting for a decision (at these levels), soonest due first: `admin pending --all`."""
+    return sort_by_due([pending_row(e, now) async for e in client.list_workflows(pending_query(levels))])
+
+
 # Where `soonest_due` looks, in order: overdue, then due within an hour, eight hours, a day, a week, two weeks, a
 # month, a quarter, a year, later. Narrow windows near a queue's head mean few halvings to find it.
 FIRST_WINDOWS = tuple(timedelta(hours=hours) for hours in (0, 1, 8, 24, 7 * 24, 14 * 24, 31 * 24, 92 * 24, 366 * 24))
@@ -133,10 +138,6 @@ EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(9999, 1, 1, tzinfo=UTC)
 FINEST = timedelta(seconds=1)  # a window this short is listed whole, however many fall in it
 LIST_WHOLE = 100  # a window holding no more than this is listed whole: cheaper than counting its halves
-
-
-def _iso(instant: datetime) -> str:
-    return instant.isoformat().replace("+00:00", "Z")
 
 
 class PendingPage(BaseModel):
@@ -168,7 +169,8 @@ async def soonest_due(client: Client, levels: Sequence[str] | None, now: datetim
 async def _window(
     client: Client, base: str, low: datetime, high: datetime, now: datetime, need: int
 ) -> list[PendingApproval]:
-    query = f"{base} AND {NEXT_DEADLINE.name} >= '{_iso(low)}' AND {NEXT_DEADLINE.name} < '{_iso(high)}'"
+    since, until = visibility_time(low), visibility_time(high)
+    query = f"{base} AND {NEXT_DEADLINE.name} >= '{since}' AND {NEXT_DEADLINE.name} < '{until}'"
     found = (await client.count_workflows(query)).count
     if found == 0:
         return []
