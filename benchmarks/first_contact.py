@@ -45,7 +45,6 @@ from temporalio.service import RPCError
 from complaints.case import ComplaintWorkflowInput
 from complaints.intake import ComplaintInput
 from starter.client import IntakeChecks, NoAnswer, Refused, rules_for_intake, send_action, start_complaints
-from starter.dev.stack import wait_for_worker
 from workflows import ComplaintWorkflow
 
 TASK_QUEUE = "first-contact"
@@ -153,9 +152,7 @@ async def start_workers(stack: Stack, client: Client, workers: int) -> None:
     """Our workers on the task queue: the stack's own, and `workers - 1` more with identities of their own."""
     await stack.start_worker(client)
     for number in range(2, workers + 1):
-        name = f"worker-{number}"
-        child = await stack.start_extra(name, OUR_WORKER, env={"COMPLAINTS_WORKER_IDENTITY": name})
-        await wait_for_worker(child, client, TASK_QUEUE)
+        await stack.start_named_worker(client, f"worker-{number}", OUR_WORKER, TASK_QUEUE)
 
 
 @dataclass

@@ -33,7 +33,6 @@ from stack import OUR_WORKER, Stack
 from temporalio.client import Client
 
 from starter.client import WORKFLOW_TYPE, IntakeChecks, rules_for_intake, start_complaints
-from starter.dev.stack import wait_for_worker
 
 PHASE_LIMIT = 1800.0
 CORES = os.cpu_count() or 1
@@ -62,9 +61,7 @@ async def start_workers(stack: Stack, client: Client, kind: str, count: int) -> 
     argv, task_queue = (OUR_WORKER, TASK_QUEUE) if kind == "ours" else (BARE_WORKER, BARE_TASK_QUEUE)
     pids = []
     for number in range(count):
-        name = f"{kind}-worker-{number + 1}"
-        child = await stack.start_extra(name, argv, env={"COMPLAINTS_WORKER_IDENTITY": name})
-        await wait_for_worker(child, client, task_queue)
+        child = await stack.start_named_worker(client, f"{kind}-worker-{number + 1}", argv, task_queue)
         pids.append(child.process.pid)
     return pids
 

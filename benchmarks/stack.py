@@ -216,6 +216,12 @@ class Stack:
             await wait_for_port(child, port, 30.0, name)
         return child
 
+    async def start_named_worker(self, client: Client, name: str, argv: list[str], task_queue: str) -> Child:
+        """One more worker process (ours or `argv`), named `name` in histories; ready once it polls `task_queue`."""
+        child = await self.start_extra(name, argv, env={"COMPLAINTS_WORKER_IDENTITY": name})
+        await wait_for_worker(child, client, task_queue)
+        return child
+
     async def stop_extras(self) -> None:
         for extra in self.extras:
             await stop_child(extra, signal.SIGTERM, 20.0)
