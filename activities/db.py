@@ -1,5 +1,5 @@
-"""The relational store behind the activities (payout ledger, outbox, outcome records) and the
-HTTP API's idempotency keys.
+"""The relational store behind the activities (payout ledger, outbox, outcome records, incidents
+and their budgets) and the HTTP API's idempotency keys.
 
 SQLAlchemy 2 declarative tables over an async engine, so the same code runs on the
 default SQLite file (via aiosqlite) and on PostgreSQL (via psycopg 3) in production.
@@ -165,6 +165,70 @@ class RequestKeyRow(Base):
     status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None until the answer is final
     response: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class IncidentRow(Base):
+    """One row per incident: its budget and what is committed against it (reserved + paid).
+
+    A reserve is one conditional UPDATE (`committed + x <= budget`), so however many cases
+    answer at once the budget is never exceeded, on SQLite and on PostgreSQL alike.
+    """
+
+    __tablename__ = "incidents"
+
+    incident_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    declared_by: Mapped[str] = mapped_column(String(100))
+    declared_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    declaration: Mapped[dict[str, Any]] = mapped_column(JSON)  # the current scheme version inside
+    currency: Mapped[str] = mapped_column(String(3))
+    budget: Mapped[Decimal] = mapped_column(Money())
+    committed: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0"))
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open | closed
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    report: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+
+class AffectedRow(Base):
+    """One affected customer of one incident: listed, assessed, offered, answered, paid."""
+
+    __tablename__ = "incident_customers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    listing_key: Mapped[str] = mapped_column(String(200), unique=True)  # "<incident>/<customer>": one row each
+    incident_id: Mapped[str] = mapped_column(String(40), index=True)
+    customer_id: Mapped[str] = mapped_column(String(100))
+    row: Mapped[int] = mapped_column(Integer)  # its line in the file it came from
+    source: Mapped[str] = mapped_column(String(20), default="list")  # list | complaint
+    customer: Mapped[dict[str, Any]] = mapped_column(JSON)
+    scheme_version: Mapped[int | None] = mapped_column(Integer, nullable=True)  # assessed under
+    eligible: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    band: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    refusal: Mapped[str | None] = mapped_column(Text, nullable=True)
+    offer: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    amount: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0"))
+    case_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    status: Mapped[str] = mapped_column(String(20), default="listed")
+    reserved: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0"))
+    paid: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0"))
+    offered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class BudgetMoveRow(Base):
+    """Every budget move applied, by its key: a retried move finds its row and changes nothing."""
+
+    __tablename__ = "incident_budget_moves"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(250), unique=True)
+    incident_id: Mapped[str] = mapped_column(String(40), index=True)
+    case_id: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20))
+    amount: Mapped[Decimal] = mapped_column(Money())
+    fits: Mapped[bool] = mapped_column(Boolean)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _: Any) -> None:

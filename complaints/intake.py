@@ -51,6 +51,8 @@ ComplaintId = Annotated[
     StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"),
     AfterValidator(_not_prefixed),
 ]
+# An incident's id (`INC-2026-11-outage`): no dots, so `<incident>.<customer>` names one case.
+IncidentId = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")]
 # A regulatory profile's name (`uk-fca-disp`) and a product (`payment_services`, matched
 # case-insensitively against a regulatory rule's products).
 ProfileName = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
@@ -168,6 +170,11 @@ class ComplaintInput(BaseModel):
         default=None,
         description="The product complained about, e.g. payment_services: some regulatory deadlines apply to "
         "certain products only.",
+    )
+    incident_id: IncidentId | None = Field(
+        default=None,
+        description="The incident this complaint is about, when the customer or the CRM names one: the case "
+        "joins it (one case per customer and incident).",
     )
 
     @property

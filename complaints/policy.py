@@ -229,7 +229,7 @@ def _finalise(
         if total <= limit.room:
             continue
         if table.over_limit is OverLimit.CUT:
-            items = _cut(items, limit.room, limit.name)
+            items = cut_to_limit(items, limit.room, limit.name)
             notes.append(f"Cut from {total:.2f} to {limit.name}.")
         else:
             escalated = True
@@ -237,7 +237,7 @@ def _finalise(
     top = rules.top_role()
     if _total(items) > top.approval_limit:  # nobody could approve more: never ask them to
         total = _total(items)
-        items = _cut(items, top.approval_limit, f"the most anyone here may approve ({top.approval_limit:.2f})")
+        items = cut_to_limit(items, top.approval_limit, f"the most anyone here may approve ({top.approval_limit:.2f})")
         notes.append(f"Cut from {total:.2f} to {top.approval_limit:.2f}, the {top.name}'s approval limit.")
     total = _total(items)
     level: str | None = None
@@ -260,7 +260,7 @@ def _total(items: list[RemedyItem]) -> Decimal:
     return sum((item.amount for item in items), Decimal("0"))
 
 
-def _cut(items: list[RemedyItem], limit: Decimal, limit_name: str) -> list[RemedyItem]:
+def cut_to_limit(items: list[RemedyItem], limit: Decimal, limit_name: str) -> list[RemedyItem]:
     """Cut items to a limit, keeping them in order (making good the loss first, goodwill last)."""
     kept: list[RemedyItem] = []
     room = limit

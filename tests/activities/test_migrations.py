@@ -61,7 +61,7 @@ SINCE = datetime(2026, 1, 1, tzinfo=UTC)
 def test_the_revisions_are_one_linear_chain_in_the_package() -> None:
     script = ScriptDirectory.from_config(alembic_config())
     chain = [revision.revision for revision in script.walk_revisions("base", "heads")]
-    assert chain[-3:] == ["0003_request_keys", "0002_exact_money", "0001_baseline"]
+    assert chain[-4:] == ["0004_incidents", "0003_request_keys", "0002_exact_money", "0001_baseline"]
     assert len(script.get_heads()) == 1 == len(script.get_bases())
     assert MIGRATIONS.is_dir() and (MIGRATIONS / "env.py").is_file()
 
@@ -96,9 +96,10 @@ async def test_a_new_database_is_made_by_the_migrations_and_matches_the_models(b
         async with engines(url, schema) as (engine,):
             assert await current_revision(engine) is None
             await upgrade_to_head(engine)
-            assert await current_revision(engine) == head_revision() == "0003_request_keys"
+            assert await current_revision(engine) == head_revision() == "0004_incidents"
             async with engine.connect() as conn:
                 tables = {"alembic_version", "payouts", "outbox", "outcomes", "request_keys"}
+                tables |= {"incidents", "incident_customers", "incident_budget_moves"}
                 assert await conn.run_sync(table_names) == tables
         assert await differences_from_models(url, schema) == []
 
@@ -203,7 +204,7 @@ async def test_the_request_keys_revision_downgrades_and_upgrades(backend: str, t
             async with engine.connect() as conn:
                 assert await conn.run_sync(table_names) == {"alembic_version", "payouts", "outbox", "outcomes"}
             await upgrade_to_head(engine)
-            assert await current_revision(engine) == "0003_request_keys"
+            assert await current_revision(engine) == "0004_incidents"
             row = {
                 "scope": "messages",
                 "caller": "crm",
@@ -239,3 +240,20 @@ async def test_a_failed_upgrade_on_sqlite_leaves_the_database_as_it_was(tmp_path
             await upgrade_to_head(engine)
             payouts, _ = await stored_minor_units(engine)
     assert payouts == {key: int(amount * 100) for key, amount in EXACT_PAYOUTS.items()}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_the_incidents_revision_downgrades_and_upgrades(backend: str, tmp_path: Path) -> None:
+    """0004 adds the incident tables and nothing else; down and up again leaves the models' schema."""
+    incident_tables = {"incidents", "incident_customers", "incident_budget_moves"}
+    with empty_database(backend, tmp_path) as (url, schema):
+        async with engines(url, schema) as (engine,):
+            await upgrade_to_head(engine)
+            async with schema_lock(engine) as conn:
+                await conn.run_sync(lambda sync: command.downgrade(alembic_config(sync), "0003_request_keys"))
+            async with engine.connect() as conn:
+                assert not await conn.run_sync(table_names) & incident_tables
+            await upgrade_to_head(engine)
+            async with engine.connect() as conn:
+                assert await conn.run_sync(table_names) >= incident_tables
+        assert await differences_from_models(url, schema) == []

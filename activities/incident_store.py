@@ -1,0 +1,430 @@
+"""Incidents in the app database: the affected customers, their offers and the one budget.
+
+The list is staged here (never in a workflow's history) and read in pages. Every budget
+move is applied once per key, and a reserve is a single conditional UPDATE on the incident's
+row (`committed + amount <= budget`): concurrent cases cannot together exceed the budget.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, cast
+
+from pydantic import BaseModel
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.sql.schema import Table
+
+from activities.db import AffectedRow, BudgetMoveRow, IncidentRow, as_utc, insert_or_ignore, utcnow, writing
+from complaints.affected import AffectedCustomer, ListedCustomer
+from complaints.incident import IncidentDeclaration
+from complaints.incident_records import AffectedStatus, BudgetMove, BudgetMoveKind, BudgetMoveResult, IncidentOpening
+from complaints.remedies import Proposal
+from complaints.scheme import Assessment
+
+ZERO = Decimal("0")
+_incidents = cast(Table, IncidentRow.__table__)
+_affected = cast(Table, AffectedRow.__table__)
+_moves = cast(Table, BudgetMoveRow.__table__)
+
+
+class StoredCustomer(BaseModel):
+    row: int
+    customer: AffectedCustomer
+    source: str
+    scheme_version: int | None
+    eligible: bool | None
+    band: str | None
+    refusal: str | None
+    offer: Proposal | None
+    case_id: str | None
+    status: AffectedStatus
+
+
+class StagingResult(BaseModel):
+    added: int
+    already_listed: list[str]  # customer ids listed by an earlier upload
+
+
+class IncidentStats(BaseModel):
+    """What `complaints incident show` prints from the database."""
+
+    incident_id: str
+    title: str
+    status: str
+    currency: str
+    budget: Decimal
+    reserved: Decimal
+    paid: Decimal
+    remaining: Decimal
+    affected: int
+    eligible: int
+    by_status: dict[str, int]
+    open_cases: int
+    days_to_payment_p50: float | None
+    days_to_payment_p90: float | None
+
+
+class IncidentListing(BaseModel):
+    incident_id: str
+    title: str
+    status: str
+    declared_at: datetime
+    currency: str
+    budget: Decimal
+    committed: Decimal
+
+
+def listing_key(incident_id: str, customer_id: str) -> str:
+    return f"{incident_id}/{customer_id}"
+
+
+def _stored(row: Any) -> StoredCustomer:
+    return StoredCustomer(
+        row=row.row,
+        customer=AffectedCustomer.model_validate(row.customer),
+        source=row.source,
+        scheme_version=row.scheme_version,
+        eligible=row.eligible,
+        band=row.band,
+        refusal=row.refusal,
+        offer=None if row.offer is None else Proposal.model_validate(row.offer),
+        case_id=row.case_id,
+        status=AffectedStatus(row.status),
+    )
+
+
+class IncidentStore:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    # -- the incident ---------------------------------------------------------------------------------
+
+    async def open(self, opening: IncidentOpening) -> bool:
+        """Write the incident's row once; True if this call wrote it."""
+        declaration = opening.declaration
+        values = {
+            "incident_id": declaration.id,
+            "title": declaration.title,
+            "declared_by": declaration.declared_by,
+            "declared_at": opening.declared_at,
+            "declaration": declaration.model_dump(mode="json"),
+            "currency": declaration.scheme.currency,
+            "budget": declaration.scheme.budget,
+            "committed": ZERO,
+            "status": "open",
+        }
+        async with writing(self._engine) as conn:
+            return await insert_or_ignore(conn, _incidents, values, key="incident_id")
+
+    async def declaration(self, incident_id: str) -> IncidentDeclaration | None:
+        async with self._engine.connect() as conn:
+            found = (
+                await conn.execute(select(_incidents.c.declaration).where(_incidents.c.incident_id == incident_id))
+            ).scalar_one_or_none()
+        return None if found is None else IncidentDeclaration.model_validate(found)
+
+    async def amend(self, declaration: IncidentDeclaration) -> None:
+        """The declaration with a new scheme version (and its budget) replaces the stored one."""
+        statement = (
+            update(_incidents)
+            .where(_incidents.c.incident_id == declaration.id)
+            .values(declaration=declaration.model_dump(mode="json"), budget=declaration.scheme.budget)
+        )
+        async with writing(self._engine) as conn:
+            await conn.execute(statement)
+
+    async def close(self, incident_id: str, closed_at: datetime, report: dict[str, Any]) -> None:
+        statement = (
+            update(_incidents)
+            .where(_incidents.c.incident_id == incident_id, _incidents.c.status != "closed")
+            .values(status="closed", closed_at=closed_at, report=report)
+        )
+        async with writing(self._engine) as conn:
+            await conn.execute(statement)
+
+    async def incidents(self) -> list[IncidentListing]:
+        columns = [_incidents.c[name] for name in IncidentListing.model_fields]
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(select(*columns).order_by(_incidents.c.declared_at.desc()))).all()
+        return [
+            IncidentListing.model_validate({**row._asdict(), "declared_at": as_utc(row.declared_at)}) for row in rows
+        ]
+
+    # -- the affected customers -----------------------------------------------------------------------
+
+    async def stage(self, incident_id: str, listed: Sequence[ListedCustomer], source: str = "list") -> StagingResult:
+        """Insert each customer once per incident: a customer listed by an earlier upload keeps that row."""
+        added, already = 0, []
+        now = utcnow()
+        async with writing(self._engine) as conn:
+            for entry in listed:
+                values = {
+                    "listing_key": listing_key(incident_id, entry.customer.customer_id),
+                    "incident_id": incident_id,
+                    "customer_id": entry.customer.customer_id,
+                    "row": entry.row,
+                    "source": source,
+                    "customer": entry.customer.model_dump(mode="json"),
+                    "amount": ZERO,
+                    "status": AffectedStatus.LISTED.value,
+                    "reserved": ZERO,
+                    "paid": ZERO,
+                    "updated_at": now,
+                }
+                if await insert_or_ignore(conn, _affected, values, key="listing_key"):
+                    added += 1
+                else:
+                    already.append(entry.customer.customer_id)
+        return StagingResult(added=added, already_listed=already)
+
+    async def find(self, incident_id: str, customer_id: str) -> StoredCustomer | None:
+        key = listing_key(incident_id, customer_id)
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(select(_affected).where(_affected.c.listing_key == key))).one_or_none()
+        return None if row is None else _stored(row)
+
+    async def not_offered_under(self, incident_id: str, scheme_version: int, limit: int) -> list[StoredCustomer]:
+        """Customers not offered yet whose assessment is missing or from another scheme version."""
+        statement = (
+            select(_affected)
+            .where(
+                _affected.c.incident_id == incident_id,
+                _affected.c.case_id.is_(None),
+                (_affected.c.scheme_version.is_(None)) | (_affected.c.scheme_version != scheme_version),
+            )
+            .order_by(_affected.c.id)
+            .limit(limit)
+        )
+        async with self._engine.connect() as conn:
+            return [_stored(row) for row in (await conn.execute(statement)).all()]
+
+    async def save_assessments(self, incident_id: str, assessed: Sequence[tuple[str, Assessment]]) -> None:
+        async with writing(self._engine) as conn:
+            for customer_id, assessment in assessed:
+                values = {
+                    "scheme_version": assessment.scheme_version,
+                    "eligible": assessment.eligible,
+                    "band": assessment.band,
+                    "refusal": assessment.refusal,
+                    "offer": None if assessment.offer is None else assessment.offer.model_dump(mode="json"),
+                    "amount": assessment.amount,
+                    "updated_at": utcnow(),
+                }
+                key = listing_key(incident_id, customer_id)
+                await conn.execute(
+                    update(_affected)
+                    .where(_affected.c.listing_key == key, _affected.c.case_id.is_(None))
+                    .values(values)
+                )
+
+    async def next_to_offer(self, incident_id: str, scheme_version: int, limit: int) -> list[StoredCustomer]:
+        statement = (
+            select(_affected)
+            .where(
+                _affected.c.incident_id == incident_id,
+                _affected.c.case_id.is_(None),
+                _affected.c.eligible.is_(True),
+                _affected.c.scheme_version == scheme_version,
+            )
+            .order_by(_affected.c.id)
+            .limit(limit)
+        )
+        async with self._engine.connect() as conn:
+            return [_stored(row) for row in (await conn.execute(statement)).all()]
+
+    async def mark_offered(self, incident_id: str, customer_id: str, case_id: str) -> None:
+        statement = (
+            update(_affected)
+            .where(_affected.c.listing_key == listing_key(incident_id, customer_id), _affected.c.case_id.is_(None))
+            .values(case_id=case_id, status=AffectedStatus.OFFERED.value, offered_at=utcnow(), updated_at=utcnow())
+        )
+        async with writing(self._engine) as conn:
+            await conn.execute(statement)
+
+    async def eligible_totals(self, incident_id: str, scheme_version: int) -> tuple[int, Decimal, int, Decimal]:
+        """(offered, their offers' total, eligible not offered, their total) under this scheme version."""
+        offered = select(func.count(), func.coalesce(func.sum(_affected.c.amount), 0)).where(
+            _affected.c.incident_id == incident_id, _affected.c.case_id.is_not(None)
+        )
+        waiting = select(func.count(), func.coalesce(func.sum(_affected.c.amount), 0)).where(
+            _affected.c.incident_id == incident_id,
+            _affected.c.case_id.is_(None),
+            _affected.c.eligible.is_(True),
+            _affected.c.scheme_version == scheme_version,
+        )
+        async with self._engine.connect() as conn:
+            done_count, done_sum = (await conn.execute(offered)).one()
+            wait_count, wait_sum = (await conn.execute(waiting)).one()
+        return int(done_count), _money(done_sum), int(wait_count), _money(wait_sum)
+
+    # -- the budget ----------------------------------------------------------------------------------------
+
+    async def set_budget(self, incident_id: str, budget: Decimal) -> None:
+        async with writing(self._engine) as conn:
+            await conn.execute(update(_incidents).where(_incidents.c.incident_id == incident_id).values(budget=budget))
+
+    async def move(self, move: BudgetMove) -> BudgetMoveResult:
+        """Apply one move once. A reserve (or a payment beyond the hold) that does not fit changes nothing."""
+        async with writing(self._engine, urgent=True) as conn:
+            first = await insert_or_ignore(
+                conn,
+                _moves,
+                {
+                    "key": move.key,
+                    "incident_id": move.incident_id,
+                    "case_id": move.case_id,
+                    "kind": move.kind.value,
+                    "amount": move.amount,
+                    "fits": True,
+                    "at": utcnow(),
+                },
+                key="key",
+            )
+            row = await self._customer_row(conn, move)
+            if not first:
+                fitted = (await conn.execute(select(_moves.c.fits).where(_moves.c.key == move.key))).scalar_one()
+                return await self._result(conn, move.incident_id, row, applied=False, fits=bool(fitted))
+            reserved, paid = row.reserved, row.paid
+            if move.kind is BudgetMoveKind.RESERVE:
+                new_reserved, new_paid = move.amount, paid
+            elif move.kind is BudgetMoveKind.PAY:
+                new_reserved, new_paid = max(reserved - move.amount, ZERO), paid + move.amount
+            else:
+                new_reserved, new_paid = ZERO, paid
+            delta = (new_reserved + new_paid) - (reserved + paid)
+            if not await self._commit(conn, move.incident_id, delta):
+                await conn.execute(update(_moves).where(_moves.c.key == move.key).values(fits=False))
+                return await self._result(conn, move.incident_id, row, applied=True, fits=False)
+            values: dict[str, Any] = {"reserved": new_reserved, "paid": new_paid, "updated_at": utcnow()}
+            if move.status is not None:
+                values["status"] = move.status.value
+            if move.kind is BudgetMoveKind.PAY:
+                values["paid_at"] = utcnow()
+            await conn.execute(update(_affected).where(_affected.c.id == row.id).values(values))
+            row = await self._customer_row(conn, move)
+            return await self._result(conn, move.incident_id, row, applied=True, fits=True)
+
+    async def _commit(self, conn: AsyncConnection, incident_id: str, delta: Decimal) -> bool:
+        """Add `delta` to what is committed; an increase only if it stays within the budget."""
+        where = [_incidents.c.incident_id == incident_id]
+        if delta > 0:
+            where.append(_incidents.c.committed + delta <= _incidents.c.budget)
+        result = await conn.execute(
+            update(_incidents)
+            .where(*where)
+            .values(committed=_incidents.c.committed + delta)
+            .returning(_incidents.c.committed)
+        )
+        return result.first() is not None
+
+    async def _customer_row(self, conn: AsyncConnection, move: BudgetMove) -> Any:
+        statement = select(_affected).where(
+            _affected.c.incident_id == move.incident_id, _affected.c.case_id == move.case_id
+        )
+        if conn.dialect.name == "postgresql":
+            statement = statement.with_for_update()
+        row = (await conn.execute(statement)).one_or_none()
+        if row is None:
+            raise LookupError(f"incident {move.incident_id}: no affected customer has case {move.case_id}")
+        return row
+
+    async def _result(
+        self, conn: AsyncConnection, incident_id: str, row: Any, *, applied: bool, fits: bool
+    ) -> BudgetMoveResult:
+        budget, committed = (
+            await conn.execute(
+                select(_incidents.c.budget, _incidents.c.committed).where(_incidents.c.incident_id == incident_id)
+            )
+        ).one()
+        return BudgetMoveResult(
+            applied=applied, fits=fits, reserved=row.reserved, paid=row.paid, remaining=budget - committed
+        )
+
+    async def remaining(self, incident_id: str) -> Decimal:
+        async with self._engine.connect() as conn:
+            budget, committed = (
+                await conn.execute(
+                    select(_incidents.c.budget, _incidents.c.committed).where(_incidents.c.incident_id == incident_id)
+                )
+            ).one()
+        return cast(Decimal, budget - committed)
+
+    # -- what `incident show` prints --------------------------------------------------------------------
+
+    async def stats(self, incident_id: str) -> IncidentStats | None:
+        async with self._engine.connect() as conn:
+            incident = (
+                await conn.execute(select(_incidents).where(_incidents.c.incident_id == incident_id))
+            ).one_or_none()
+            if incident is None:
+                return None
+            by_status: dict[str, int] = dict(
+                (
+                    await conn.execute(
+                        select(_affected.c.status, func.count())
+                        .where(_affected.c.incident_id == incident_id)
+                        .group_by(_affected.c.status)
+                    )
+                ).all()
+            )
+            affected, eligible, reserved, paid = (
+                await conn.execute(
+                    select(
+                        func.count(),
+                        func.count().filter(_affected.c.eligible.is_(True)),
+                        func.coalesce(func.sum(_affected.c.reserved), 0),
+                        func.coalesce(func.sum(_affected.c.paid), 0),
+                    ).where(_affected.c.incident_id == incident_id)
+                )
+            ).one()
+            timings = (
+                await conn.execute(
+                    select(_affected.c.offered_at, _affected.c.paid_at).where(
+                        _affected.c.incident_id == incident_id, _affected.c.paid_at.is_not(None)
+                    )
+                )
+            ).all()
+        days = sorted(_days(as_utc(paid_at) - as_utc(offered_at)) for offered_at, paid_at in timings if offered_at)
+        counts = {status.value: int(by_status.get(status.value, 0)) for status in AffectedStatus}
+        open_cases = sum(
+            counts[s.value] for s in AffectedStatus if s not in (AffectedStatus.LISTED, AffectedStatus.CLOSED)
+        )
+        return IncidentStats(
+            incident_id=incident_id,
+            title=incident.title,
+            status=incident.status,
+            currency=incident.currency,
+            budget=incident.budget,
+            reserved=_money(reserved),
+            paid=_money(paid),
+            remaining=incident.budget - incident.committed,
+            affected=int(affected),
+            eligible=int(eligible),
+            by_status=counts,
+            open_cases=open_cases,
+            days_to_payment_p50=_quantile(days, 0.5),
+            days_to_payment_p90=_quantile(days, 0.9),
+        )
+
+
+def _money(minor_units_or_money: Any) -> Decimal:
+    """A SUM over a Money column comes back as raw minor units (the type is not applied to it)."""
+    if isinstance(minor_units_or_money, Decimal) and minor_units_or_money.as_tuple().exponent == -2:
+        return minor_units_or_money
+    return Decimal(int(minor_units_or_money)).scaleb(-2)
+
+
+def _days(span: timedelta) -> float:
+    return span.total_seconds() / 86400
+
+
+def _quantile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    if len(values) == 1:
+        return round(values[0], 2)
+    return round(statistics.quantiles(values, n=100, method="inclusive")[round(q * 100) - 1], 2)
