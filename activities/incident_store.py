@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any, cast
 
 from pydantic import BaseModel
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.schema import Table
 
@@ -297,8 +297,9 @@ class IncidentStore:
                 new_reserved, new_paid = ZERO, paid
             delta = (new_reserved + new_paid) - (reserved + paid)
             if not await self._commit(conn, move.incident_id, delta):
-                await conn.execute(update(_moves).where(_moves.c.key == move.key).values(fits=False))
-                return await self._result(conn, move.incident_id, row, applied=True, fits=False)
+                # no key left behind: the same move may be tried again once the budget is raised
+                await conn.execute(delete(_moves).where(_moves.c.key == move.key))
+                return await self._result(conn, move.incident_id, row, applied=False, fits=False)
             values: dict[str, Any] = {"reserved": new_reserved, "paid": new_paid, "updated_at": utcnow()}
             if move.status is not None:
                 values["status"] = move.status.value
@@ -322,14 +323,12 @@ class IncidentStore:
         return result.first() is not None
 
     async def _customer_row(self, conn: AsyncConnection, move: BudgetMove) -> Any:
-        statement = select(_affected).where(
-            _affected.c.incident_id == move.incident_id, _affected.c.case_id == move.case_id
-        )
+        statement = select(_affected).where(_affected.c.listing_key == listing_key(move.incident_id, move.customer_id))
         if conn.dialect.name == "postgresql":
             statement = statement.with_for_update()
         row = (await conn.execute(statement)).one_or_none()
         if row is None:
-            raise LookupError(f"incident {move.incident_id}: no affected customer has case {move.case_id}")
+            raise LookupError(f"incident {move.incident_id}: customer {move.customer_id} is not listed")
         return row
 
     async def _result(

@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from complaints.actions import Feedback, Findings, InformationRequest, OfferResponse, PayoutResolution, Withdrawal
+from complaints.incident import IncidentLink
 from complaints.intake import ComplaintInput, ContactChannel, Priority
 from complaints.payout import PayoutReceipt
 from complaints.regulatory import RegulatoryDeadline
@@ -130,6 +131,8 @@ class CaseState(BaseModel):
     # a problem a person must look at (None: nothing); `attention_count` numbers them
     attention: AttentionProblem | None = None
     attention_count: int = 0
+    # a proactive case: its incident, the incident's findings and the scheme's offer (None: a complaint)
+    incident: IncidentLink | None = None
 
     @property
     def current_priority(self) -> Priority:
@@ -145,6 +148,7 @@ class ComplaintWorkflowInput(BaseModel):
 
     complaint: ComplaintInput
     carried: CaseState | None = None
+    incident: IncidentLink | None = None  # set by an incident's fan-out: a proactive case
 
 
 class CaseStatus(BaseModel):

@@ -12,6 +12,20 @@ from dataclasses import dataclass
 from typing import Final, Generic, TypeVar
 
 from complaints.case import CaseOutcome
+from complaints.incident import IncidentDeclaration
+from complaints.incident_records import (
+    AssessRequest,
+    AssessResult,
+    BudgetChange,
+    BudgetMove,
+    BudgetMoveResult,
+    IncidentClosing,
+    IncidentOpening,
+    JoinRequest,
+    JoinResult,
+    OfferPageRequest,
+    OfferPageResult,
+)
 from complaints.messages import MessageReceipt, MessageRequest, SurveyHistory, SurveyQuery
 from complaints.payout import CustomerPaid, CustomerPaidQuery, PayoutReceipt, PayoutRequest
 from complaints.rules import CaseRules
@@ -62,3 +76,25 @@ EXAMINE_CASES: Final = ActivityContract[None, Examination]("examine_cases", None
 ALERT_OPERATORS: Final = ActivityContract("alert_operators", Examination, DoctorReport)
 
 DOCTOR: Final = (EXAMINE_CASES, ALERT_OPERATORS)
+
+# An incident (workflows/incident.py) and its proactive cases: the app database's incident tables,
+# and starting the cases (activities/incident_activities.py: it needs the Temporal client).
+MOVE_INCIDENT_BUDGET: Final = ActivityContract("move_incident_budget", BudgetMove, BudgetMoveResult)
+OPEN_INCIDENT: Final = ActivityContract[IncidentOpening, None]("open_incident", IncidentOpening, None)
+AMEND_INCIDENT: Final = ActivityContract[IncidentDeclaration, None]("amend_incident", IncidentDeclaration, None)
+ASSESS_INCIDENT: Final = ActivityContract("assess_incident", AssessRequest, AssessResult)
+SET_INCIDENT_BUDGET: Final = ActivityContract[BudgetChange, None]("set_incident_budget", BudgetChange, None)
+OFFER_PAGE: Final = ActivityContract("offer_page", OfferPageRequest, OfferPageResult)
+JOIN_INCIDENT: Final = ActivityContract("join_incident", JoinRequest, JoinResult)
+CLOSE_INCIDENT: Final = ActivityContract[IncidentClosing, None]("close_incident", IncidentClosing, None)
+
+INCIDENT: Final = (
+    MOVE_INCIDENT_BUDGET,
+    OPEN_INCIDENT,
+    AMEND_INCIDENT,
+    ASSESS_INCIDENT,
+    SET_INCIDENT_BUDGET,
+    OFFER_PAGE,
+    JOIN_INCIDENT,
+    CLOSE_INCIDENT,
+)

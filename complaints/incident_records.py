@@ -41,6 +41,7 @@ class BudgetMove(BaseModel):
 
     incident_id: str
     case_id: str  # the complaint id
+    customer_id: str
     key: str
     kind: BudgetMoveKind
     amount: Decimal = ZERO

@@ -31,6 +31,7 @@ class MessageKind(StrEnum):
     WITHDRAWAL_CONFIRMATION = "withdrawal_confirmation"
     INFORMATION_REQUEST = "information_request"
     HOLDING_RESPONSE = "holding_response"
+    INCIDENT_OFFER = "incident_offer"  # a proactive case's first letter: what happened, and our offer
     # to staff
     INVESTIGATION_REQUEST = "investigation_request"
     INVESTIGATION_REMINDER = "investigation_reminder"
@@ -46,6 +47,7 @@ class MessageKind(StrEnum):
     SLA_WARNING = "sla_warning"
     SLA_BREACH = "sla_breach"
     NEEDS_ATTENTION = "needs_attention"
+    INCIDENT_NOTICE = "incident_notice"  # about an incident: approval wanted, budget short, reminders
 
     @property
     def summary(self) -> str:

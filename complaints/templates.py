@@ -55,12 +55,13 @@ CUSTOMER_KINDS: frozenset[MessageKind] = frozenset(
         MessageKind.WITHDRAWAL_CONFIRMATION,
         MessageKind.INFORMATION_REQUEST,
         MessageKind.HOLDING_RESPONSE,
+        MessageKind.INCIDENT_OFFER,
     }
 )
 STAFF_KINDS: frozenset[MessageKind] = frozenset(MessageKind) - CUSTOMER_KINDS
 # an offer without its items would be meaningless: refuse to render rather than send it
 NEEDS_PROPOSAL: frozenset[MessageKind] = frozenset(
-    {MessageKind.OFFER, MessageKind.OFFER_REMINDER, MessageKind.OFFER_STANDING}
+    {MessageKind.OFFER, MessageKind.OFFER_REMINDER, MessageKind.OFFER_STANDING, MessageKind.INCIDENT_OFFER}
 )
 
 HTML_LAYOUT = "_message.html.j2"

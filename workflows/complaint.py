@@ -23,9 +23,11 @@ from workflows.approvals import Approvals
 from workflows.attention import CASE_DATA_ERRORS, Attention
 from workflows.background import BackgroundWork
 from workflows.clocks import CaseClocks
+from workflows.closing import CaseClosing
 from workflows.deadline_watch import DeadlineWatch
 from workflows.display import CaseDisplay
 from workflows.fulfilment import Fulfilment
+from workflows.incident_case import IncidentCase
 from workflows.investigation import Investigation
 from workflows.messenger import Messenger
 from workflows.offer import Offer
@@ -67,14 +69,22 @@ class ComplaintWorkflow:
         self._attention = Attention(case, self._waits, self._messenger, self._display.refresh)
         self._outward = OutwardCalls(case)
         self._remedy = CaseRemedy(case, self._clocks)
+        self._incident = IncidentCase(case)
         self._fulfilment = Fulfilment(
-            case, self._outward, self._messenger, self._waits, self._clocks, self._remedy, self._display.refresh
+            case,
+            self._outward,
+            self._messenger,
+            self._waits,
+            self._clocks,
+            self._remedy,
+            self._incident,
+            self._display.refresh,
         )
         self._actions = CaseActions(case, self._clocks, self._messenger, self._display.refresh)
         self._deadlines = DeadlineWatch(case, self._clocks, self._messenger, self._display.refresh)
         self._investigation = Investigation(case, self._clocks, self._messenger, self._waits, self._display.refresh)
         self._approvals = Approvals(case, self._messenger, self._waits, self._display.refresh)
-        self._offer = Offer(case, self._clocks, self._messenger, self._waits, self._display.refresh)
+        self._offer = Offer(case, self._clocks, self._messenger, self._waits, self._incident, self._display.refresh)
         self._survey_stage = Survey(case, self._outward, self._messenger, self._waits, self._display.refresh)
         progress = ProgressUpdates(
             case,
@@ -83,6 +93,9 @@ class ComplaintWorkflow:
             waiting_for=self._display.waiting_for,
         )
         self._background = BackgroundWork(progress, self._deadlines)
+        self._closing = CaseClosing(
+            case, self._clocks, self._messenger, self._outward, self._incident, self._background
+        )
 
     @property
     def _state(self) -> CaseState:
@@ -103,9 +116,9 @@ class ComplaintWorkflow:
                 self._case.enter(await step(self))
                 await self._attention.alert()
             except Withdrawn:
-                self._case.enter(await self._close_withdrawn())
+                self._case.enter(await self._closing.close_withdrawn())
             except TimeToContinueAsNew:
-                await self._continue_as_new()
+                await self._closing.continue_as_new()
             except CASE_DATA_ERRORS as error:
                 if not self._attention.applies():
                     raise
@@ -115,6 +128,8 @@ class ComplaintWorkflow:
         return self._case.outcome()
 
     async def _acknowledge(self) -> Stage:
+        if self._state.incident is not None:  # a proactive case: its first letter is the offer
+            return self._incident.open()
         due = self._investigation.open()
         await self._case.once(
             steps.ACKNOWLEDGED,
@@ -161,6 +176,7 @@ class ComplaintWorkflow:
 
     async def _make_offer(self) -> Stage:
         if await self._offer.until_answered():
+            await self._incident.answered(self._state.offer_response)
             return self._remedy.apply_offer_response()
         await self._offer.let_stand(self._remedy.resolve_now)
         return Stage.FOLLOWING_UP
@@ -199,33 +215,7 @@ class ComplaintWorkflow:
         return Stage.CLOSING
 
     async def _close(self) -> Stage:
-        await self._case.once(steps.THANK_YOU, lambda: self._messenger.tell_customer(MessageKind.THANK_YOU))
-        return await self._finish(Stage.CLOSED)
-
-    async def _close_withdrawn(self) -> Stage:
-        withdrawal = self._state.withdrawal
-        assert withdrawal is not None
-        await self._case.once(
-            steps.WITHDRAWAL_CONFIRMATION,
-            lambda: self._messenger.tell_customer(
-                MessageKind.WITHDRAWAL_CONFIRMATION, wait_for_contact=False, note=withdrawal.reason
-            ),
-        )
-        return await self._finish(Stage.WITHDRAWN)
-
-    async def _finish(self, final: Stage) -> Stage:
-        self._state.closed_at = self._state.closed_at or workflow.now()
-        self._clocks.stop_all()
-        await self._case.once(steps.OUTCOME_RECORDED, lambda: self._outward.record_outcome(self._case.outcome(final)))
-        return final
-
-    # -- starting afresh -----------------------------------------------------------------------------------------
-    async def _continue_as_new(self) -> None:
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        await self._background.stop()
-        self._state.continued_as_new += 1
-        self._case.record("continued as new", f"history reached {workflow.info().get_current_history_length()} events")
-        workflow.continue_as_new(ComplaintWorkflowInput(complaint=self._state.complaint, carried=self._state))
+        return await self._closing.close()
 
     # -- what the Web UI, the admin script and progress updates see -------------------------------------------
     @workflow.update(description="Department findings: what happened, root cause, severity, loss.")

@@ -14,6 +14,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 from workflows.clocks import CaseClocks
+from workflows.incident_case import IncidentCase
 from workflows.messenger import Messenger
 from workflows.outward import OutwardCalls
 from workflows.record import CaseRecord
@@ -37,6 +38,7 @@ class Fulfilment:
         waits: CaseWaits,
         clocks: CaseClocks,
         remedy: CaseRemedy,
+        incident: IncidentCase,
         publish: Callable[[], None],
     ) -> None:
         self._case = case
@@ -45,6 +47,7 @@ class Fulfilment:
         self._waits = waits
         self._clocks = clocks
         self._remedy = remedy
+        self._incident = incident
         self._publish = publish
 
     async def tell_resolution(self, proposal: Proposal) -> None:
@@ -57,8 +60,12 @@ class Fulfilment:
 
     async def pay(self, amount_due: Decimal) -> None:
         """Pay what is due on the approved proposal and record it, or what staff decided instead."""
+        proposal = self._case.state.proposal
+        version = proposal.version if proposal is not None else 0
+        await self._incident.before_paying(amount_due, version)
         receipt = await self._pay_unless_refused(amount_due)
         if receipt is not None:
+            await self._incident.paid(receipt.amount, version)
             self._case.state.payouts.append(receipt)
             note = " (already in the ledger)" if receipt.already_paid else ""
             self._case.record("paid", f"{receipt.amount:.2f} {receipt.currency}, ledger #{receipt.ledger_id}{note}")

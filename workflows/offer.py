@@ -11,6 +11,7 @@ from temporalio import workflow
 
 from workflows import steps
 from workflows.clocks import CaseClocks
+from workflows.incident_case import IncidentCase
 from workflows.messenger import Messenger
 from workflows.record import CaseRecord
 from workflows.waits import CaseWaits
@@ -27,12 +28,14 @@ class Offer:
         clocks: CaseClocks,
         messenger: Messenger,
         waits: CaseWaits,
+        incident: IncidentCase,
         publish: Callable[[], None],
     ) -> None:
         self._case = case
         self._clocks = clocks
         self._messenger = messenger
         self._waits = waits
+        self._incident = incident
         self._publish = publish
 
     async def until_answered(self) -> bool:
@@ -46,7 +49,9 @@ class Offer:
         due = state.offer_due
 
         async def make_the_offer() -> None:
-            await self._messenger.tell_customer(MessageKind.OFFER, proposal=proposal, due=due)
+            await self._incident.offered(proposal)
+            kind, note = self._incident.offer_kind(proposal), self._incident.offer_note(proposal)
+            await self._messenger.tell_customer(kind, proposal=proposal, due=due, note=note)
             self._clocks.customer_paused("the offer is with the customer", "system", during_offer=True)
 
         await case.once(steps.offer(proposal.version), make_the_offer)

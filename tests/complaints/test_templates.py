@@ -38,7 +38,21 @@ def test_every_kind_has_a_template() -> None:
     assert not CUSTOMER_KINDS & STAFF_KINDS
 
 
-@pytest.mark.parametrize("kind", list(MessageKind), ids=lambda k: k.value)
+# An incident notice is about an incident, not one customer's case (tested below on its own).
+CASE_KINDS = [kind for kind in MessageKind if kind is not MessageKind.INCIDENT_NOTICE]
+
+
+def test_an_incident_notice_says_what_it_is_about_and_whom_to_ask(make_message: MakeRequest) -> None:
+    note = "Scheme v2 of the November outage needs approval: 1,240 customers, 31,000.00 GBP."
+    rendered = render_message(make_message(MessageKind.INCIDENT_NOTICE, next_step="Approval wanted", note=note))
+    assert rendered.subject == "Approval wanted (ACME-1042)"
+    assert rendered.text.startswith("Hello Logistics,")
+    assert note in flat(rendered.text)
+    assert "Priya Shah (priya.shah@complaintflow.example" in rendered.text
+    assert rendered.html is not None and escape(note) in flat(rendered.html)
+
+
+@pytest.mark.parametrize("kind", CASE_KINDS, ids=lambda k: k.value)
 def test_kind_renders_completely(kind: MessageKind, make_message: MakeRequest) -> None:
     note = "Approvers: Dana Lee (dlee), Sam Ortiz (sortiz)" if "approval" in kind.value else ""
     if kind is MessageKind.REASSIGNMENT_BRIEF:
