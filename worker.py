@@ -21,6 +21,7 @@ from temporalio.worker import Worker
 from activities import ComplaintActivities
 from activities.case_priority import CasePriority
 from activities.doctor_activities import DoctorActivities
+from activities.incident_activities import IncidentActivities
 from infra.connection import connect
 from infra.logging import configure_logging
 from infra.sandbox import workflow_runner
@@ -28,6 +29,7 @@ from infra.schedules import keep_doctor_schedule
 from infra.settings import Settings
 from workflows import ComplaintWorkflow
 from workflows.doctor import CaseDoctorWorkflow
+from workflows.incident import IncidentWorkflow
 
 log = logging.getLogger("complaintflow.worker")
 
@@ -36,10 +38,11 @@ def build_worker(client: Client, settings: Settings, activities: ComplaintActivi
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[ComplaintWorkflow, CaseDoctorWorkflow],
+        workflows=[ComplaintWorkflow, CaseDoctorWorkflow, IncidentWorkflow],
         activities=activities.all()
         + CasePriority(client).all()
-        + DoctorActivities.for_worker(client, settings, activities.engine).all(),
+        + DoctorActivities.for_worker(client, settings, activities.engine).all()
+        + IncidentActivities(client, settings, activities.engine).all(),
         workflow_runner=workflow_runner(),
         max_cached_workflows=settings.worker_max_cached_workflows,
         max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,

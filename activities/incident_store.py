@@ -22,6 +22,7 @@ from activities.db import AffectedRow, BudgetMoveRow, IncidentRow, as_utc, inser
 from complaints.affected import AffectedCustomer, ListedCustomer
 from complaints.incident import IncidentDeclaration
 from complaints.incident_records import AffectedStatus, BudgetMove, BudgetMoveKind, BudgetMoveResult, IncidentOpening
+from complaints.intake import ComplaintInput
 from complaints.remedies import Proposal
 from complaints.scheme import Assessment
 
@@ -180,6 +181,46 @@ class IncidentStore:
                 else:
                     already.append(entry.customer.customer_id)
         return StagingResult(added=added, already_listed=already)
+
+    async def stage_complaint(self, incident_id: str, complaint: ComplaintInput) -> None:
+        """A customer not on the list complained about the incident: listed from their complaint."""
+        customer = AffectedCustomer(
+            customer_id=complaint.customer.id,
+            name=complaint.customer.name,
+            email=complaint.customer.email,
+            language=complaint.customer.language,
+            timezone=complaint.customer.timezone,
+            product=complaint.product,
+            proven_loss=complaint.claimed_amount,
+        )
+        await self.stage(incident_id, [ListedCustomer(row=0, customer=customer)], source="complaint")
+
+    async def mark_own_case(self, incident_id: str, customer_id: str, case_id: str) -> None:
+        """The customer's complaint is a case of its own: the fan-out never writes to them."""
+        statement = (
+            update(_affected)
+            .where(_affected.c.listing_key == listing_key(incident_id, customer_id), _affected.c.case_id.is_(None))
+            .values(case_id=case_id, status=AffectedStatus.COMPLAINED.value, updated_at=utcnow())
+        )
+        async with writing(self._engine) as conn:
+            await conn.execute(statement)
+
+    async def assessment_totals(self, incident_id: str) -> tuple[dict[str, tuple[int, Decimal]], dict[str, int]]:
+        """(customers and offers' total per band of the eligible, customers per refusal of the rest)."""
+        eligible = (
+            select(_affected.c.band, func.count(), func.coalesce(func.sum(_affected.c.amount), 0))
+            .where(_affected.c.incident_id == incident_id, _affected.c.eligible.is_(True))
+            .group_by(_affected.c.band)
+        )
+        refused = (
+            select(_affected.c.refusal, func.count())
+            .where(_affected.c.incident_id == incident_id, _affected.c.eligible.is_(False))
+            .group_by(_affected.c.refusal)
+        )
+        async with self._engine.connect() as conn:
+            bands = {band: (int(count), _money(total)) for band, count, total in (await conn.execute(eligible)).all()}
+            refusals = {str(refusal): int(count) for refusal, count in (await conn.execute(refused)).all()}
+        return bands, refusals
 
     async def find(self, incident_id: str, customer_id: str) -> StoredCustomer | None:
         key = listing_key(incident_id, customer_id)

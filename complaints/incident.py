@@ -115,9 +115,9 @@ class IncidentStage(StrEnum):
     ASSESSING = "Assessing"
     AWAITING_APPROVAL = "AwaitingApproval"
     OFFERING = "Offering"
-    PAUSED = "Paused"
     AWAITING_BUDGET = "AwaitingBudget"
     OFFERED = "Offered"  # every eligible customer so far has an offer; more may be added
+    CLOSING = "Closing"
     CLOSED = "Closed"
 
 

@@ -28,6 +28,7 @@ class AffectedStatus(StrEnum):
     COUNTERED = "countered"
     PAID = "paid"
     CLOSED = "closed"  # the case closed (after paying, or without: lapsed, withdrawn)
+    COMPLAINED = "complained"  # the customer's own complaint, handled as any other (not offered)
 
 
 class BudgetMoveKind(StrEnum):
@@ -78,9 +79,10 @@ class AssessResult(BaseModel):
 
 
 class OfferPageRequest(BaseModel):
+    """One page of the fan-out: its size, concurrency and rate are the worker's settings."""
+
     incident_id: str
     approved_by: str
-    limit: int
 
 
 class OfferPageResult(BaseModel):
@@ -125,7 +127,8 @@ class JoinRequest(BaseModel):
 class JoinOutcome(StrEnum):
     EXISTING = "existing"  # they have a case already: the message is added to it
     OFFERED = "offered"  # a new proactive case with the scheme's offer
-    REFUSED = "refused"  # not eligible: the reason names the rule
+    REFUSED = "refused"  # not eligible: the reason names the rule; the complaint is handled on its own
+    OWN_CASE = "own_case"  # no offer can be made now (not approved yet, budget short): handled on its own
 
 
 class JoinResult(BaseModel):

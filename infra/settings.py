@@ -118,6 +118,18 @@ class Settings(BaseSettings):
         description="How often the Temporal Schedule `complaints-doctor` runs the check, as an ISO 8601 duration "
         "(each worker creates or updates the schedule at start).",
     )
+    incident_page_size: int = Field(
+        100, ge=1, le=1000, description="Affected customers an incident offers per activity (one page of its fan-out)."
+    )
+    incident_concurrency: int = Field(
+        10, ge=1, le=200, description="Proactive cases an incident's fan-out starts at once."
+    )
+    incident_offers_per_second: float = Field(
+        20.0,
+        gt=0,
+        description="The most proactive cases (each sends its offer letter at once) an incident starts a second: "
+        "the mail rate limit of its fan-out.",
+    )
     doctor_attempts: int = Field(
         5, gt=0, description="An activity or a mail still retrying after this many attempts is reported."
     )

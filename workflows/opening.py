@@ -11,16 +11,28 @@ from workflows.record import CaseRecord
 
 with workflow.unsafe.imports_passed_through():
     from complaints.case import CaseState
+    from complaints.incident import IncidentLink
     from complaints.intake import ComplaintInput
 
 
-async def open_case(case: CaseRecord, clocks: CaseClocks, attention: Attention, complaint: ComplaintInput) -> None:
+async def open_case(
+    case: CaseRecord,
+    clocks: CaseClocks,
+    attention: Attention,
+    complaint: ComplaintInput,
+    incident: IncidentLink | None = None,
+) -> None:
     rules = await load_case_rules()
     now = workflow.now()
     owner_id = rules.routing[complaint.category].owner
     received_at = complaint.received_at or now
     state = CaseState(
-        complaint=complaint, rules=rules, owner_id=owner_id, received_at=received_at, last_customer_update_at=now
+        complaint=complaint,
+        rules=rules,
+        owner_id=owner_id,
+        received_at=received_at,
+        last_customer_update_at=now,
+        incident=incident,
     )
     case.create(state)
     state.priority = state.priority or clocks.derived_priority()

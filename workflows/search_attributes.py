@@ -15,6 +15,8 @@ SLA_BREACHED = SearchAttributeKey.for_bool("SlaBreached")
 NEXT_DEADLINE = SearchAttributeKey.for_datetime("NextDeadline")
 # Set once a case first needs a person (workflows/attention.py); absent on every other case.
 NEEDS_ATTENTION = SearchAttributeKey.for_bool("ComplaintNeedsAttention")
+# The incident (workflows/incident.py) and each case linked to it: set when they start.
+INCIDENT_ID = SearchAttributeKey.for_keyword("IncidentId")
 
 ALL = (
     COMPLAINT_STAGE,
@@ -27,4 +29,5 @@ ALL = (
     SLA_BREACHED,
     NEXT_DEADLINE,
     NEEDS_ATTENTION,
+    INCIDENT_ID,
 )
