@@ -18,13 +18,12 @@ import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import timedelta
-from typing import Annotated, Final, Literal
+from typing import Final, Literal
 
 import structlog
 import uvicorn
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response, Security, status
+from fastapi import APIRouter, Depends, FastAPI, Response, status
 from fastapi.responses import JSONResponse
-from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, Field
 from temporalio.client import Client
 from temporalio.service import RPCError
@@ -33,9 +32,11 @@ from complaints.actions import CustomerMessage, Feedback, OfferResponse, Priorit
 from complaints.case import CaseStatus, Stage
 from complaints.intake import ComplaintInput, workflow_id_for
 from infra.settings import Settings
+from starter.api.dependencies import AppSettings, Caller, IdempotencyKey, Keys, Temporal, authenticate
 from starter.api.errors import ERROR_RESPONSES, Problem, add_error_handlers
-from starter.api.guards import API_KEY_HEADER, MISSING_KEY, ApiKeys, BodySizeLimit
-from starter.api.request_keys import Answer, KeyedRequest, RequestKeys, idempotency_key
+from starter.api.guards import API_KEY_HEADER, ApiKeys, BodySizeLimit
+from starter.api.incidents import incidents
+from starter.api.request_keys import Answer, KeyedRequest, RequestKeys
 from starter.client import (
     IntakeChecks,
     complaint_id_of,
@@ -63,7 +64,12 @@ class ComplaintReceipt(BaseModel):
     complaint_id: str
     workflow_id: str
     run_id: str
-    outcome: Literal["started", "existing"] = Field(description="`started` (201) or `existing` (200).")
+    outcome: Literal["started", "existing", "offered", "refused", "own_case"] = Field(
+        description="`started` (201) or `existing` (200). A complaint naming an incident joins it: `offered` (the "
+        "scheme's offer), `refused` (not eligible: see `note`) or `own_case` (handled on its own), 201; `existing` "
+        "(their case already there: the complaint is added to it), 200."
+    )
+    note: str = Field(default="", description="Why a complaint naming an incident was refused its offer.")
     stage: Stage | None = Field(description="Where the case stands (its `ComplaintStage` search attribute).")
     closed: bool = Field(description="The complaint has finished (closed or withdrawn); it is never restarted.")
     url: str = Field(description="The complaint in the Temporal Web UI.")
@@ -76,50 +82,6 @@ class ActionReceipt(BaseModel):
     workflow_id: str
     result: str = Field(description="The workflow's confirmation, verbatim.")
 
-
-# -- who is calling -------------------------------------------------------------------------
-
-_api_key = APIKeyHeader(
-    name=API_KEY_HEADER,
-    auto_error=False,
-    description="The calling system's key (COMPLAINTS_API_KEYS); its name is recorded with what it sends.",
-)
-
-
-async def authenticate(request: Request, presented: Annotated[str | None, Security(_api_key)]) -> str:
-    """The calling system's name; 401 unless `X-API-Key` is one of the configured keys."""
-    keys: ApiKeys = request.app.state.api_keys
-    caller = keys.caller(presented)
-    if caller is None:
-        log.warning("refused: missing or unknown API key", path=request.url.path, key_sent=bool(presented))
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            detail=MISSING_KEY,
-            headers={"WWW-Authenticate": "ApiKey"},
-        )
-    return caller
-
-
-def _temporal(request: Request) -> Client:
-    client: Client = request.app.state.temporal
-    return client
-
-
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-def _request_keys(request: Request) -> RequestKeys:
-    keys: RequestKeys = request.app.state.request_keys
-    return keys
-
-
-Caller = Annotated[str, Depends(authenticate)]
-Keys = Annotated[RequestKeys, Depends(_request_keys)]
-IdempotencyKey = Annotated[str | None, Depends(idempotency_key)]
-Temporal = Annotated[Client, Depends(_temporal)]
-AppSettings = Annotated[Settings, Depends(_settings)]
 
 # -- routes -----------------------------------------------------------------------------------
 
@@ -184,7 +146,8 @@ async def open_complaint(
             complaint_id=result.complaint_id,
             workflow_id=result.workflow_id,
             run_id=result.run_id,
-            outcome="started" if result.started else "existing",
+            outcome=result.outcome,
+            note=result.reason,
             stage=stage,
             closed=result.closed,
             url=ui_link(settings.web_ui_url, client.namespace, result.workflow_id),
@@ -345,6 +308,7 @@ def create_app(
     add_error_handlers(app)
     app.include_router(health)
     app.include_router(complaints, dependencies=[Depends(authenticate)], responses=ERROR_RESPONSES)
+    app.include_router(incidents, dependencies=[Depends(authenticate)], responses=ERROR_RESPONSES)
     return app
 
 

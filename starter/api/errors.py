@@ -27,6 +27,7 @@ from starter.client import (
     Refused,
     RulesUnavailable,
     UnknownComplaint,
+    UnknownIncident,
     first_line,
 )
 
@@ -67,6 +68,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 _STATUS_FOR: list[tuple[type[ComplaintError], int]] = [
     (UnknownComplaint, status.HTTP_404_NOT_FOUND),
+    (UnknownIncident, status.HTTP_404_NOT_FOUND),
     (RulesUnavailable, status.HTTP_503_SERVICE_UNAVAILABLE),  # nothing can be checked, so nothing starts
     (Refused, status.HTTP_409_CONFLICT),
     (NoAnswer, status.HTTP_503_SERVICE_UNAVAILABLE),

@@ -4,6 +4,8 @@
     complaints admin show C-1001     and: timeline, due, list, pending, findings, approve, reject,
                                      amend, offer-response, payout, reopen, feedback, reassign, note,
                                      withdraw, ask, message, contact, priority
+    complaints incident declare FILE and: customers, approve, raise-budget, pause, resume, amend,
+                                     close, show, list (after an incident: README "After an incident")
     complaints worker                run a worker
     complaints api                   the HTTP intake API (uvicorn; keys in COMPLAINTS_API_KEYS)
     complaints setup-search-attributes   register the search attributes on a real cluster
@@ -44,6 +46,7 @@ from infra.search_attributes import SearchAttributeConflict, cli_types, register
 from infra.settings import ENV_PREFIX, Settings
 from starter.cli.admin import admin
 from starter.cli.common import EXIT_CODES_HELP, ExitCode, error, fail, run
+from starter.cli.incident import incident
 from starter.cli.mail import mail
 from starter.client import IntakeChecks, RulesUnavailable, StartResult, first_line, start_complaints, ui_link
 from workflows.search_attributes import ALL as ALL_SEARCH_ATTRIBUTES
@@ -56,6 +59,7 @@ app = typer.Typer(
 )
 app.add_typer(admin, name="admin")
 app.add_typer(mail, name="mail")
+app.add_typer(incident, name="incident")
 
 
 def _read_input(source: str) -> str:
@@ -113,6 +117,8 @@ def start(
                 flush=True,
             )
     for r in results:
+        if r.reason:
+            error(f"note: {r.workflow_id}: {r.reason}")
         if r.same_input is False:
             error(f"warning: {r.workflow_id} already exists with different content; it was not changed")
 

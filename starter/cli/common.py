@@ -24,6 +24,7 @@ from starter.client import (
     Refused,
     RequestIdReused,
     UnknownComplaint,
+    UnknownIncident,
     Unreachable,
     connect_or_explain,
     temporal_address,
@@ -66,7 +67,7 @@ EXIT_CODES_HELP = """Exit codes (errors on stderr, results on stdout):
   0  success
   1  refused by the workflow: "refused: <reason, verbatim>" on stderr
   2  invalid input (malformed JSON, a bad field, a usage error): nothing was sent
-  3  unknown complaint id
+  3  unknown complaint (or incident) id
   4  cannot reach Temporal (the message names the address)
   5  any other failure, e.g. no worker answered in time"""
 
@@ -92,7 +93,7 @@ def run(work: Callable[[Client], Awaitable[T]]) -> T:
         return asyncio.run(main())
     except Refused as exc:
         fail(ExitCode.REFUSED, f"refused: {exc.reason}")
-    except UnknownComplaint as exc:
+    except (UnknownComplaint, UnknownIncident) as exc:
         fail(ExitCode.UNKNOWN_COMPLAINT, str(exc))
     except Unreachable as exc:
         fail(

@@ -14,6 +14,7 @@ from starter.client.errors import (
     Refused,
     RequestIdReused,
     UnknownComplaint,
+    UnknownIncident,
     first_line,
 )
 from starter.client.lookup import WORKFLOW_TYPE, complaint_id_of, find_complaint, get_complaint, is_closed, ui_link
@@ -62,6 +63,7 @@ __all__ = [
     "RulesUnavailable",
     "StartResult",
     "UnknownComplaint",
+    "UnknownIncident",
     "Unreachable",
     "Update",
     "accepted_action",

@@ -20,6 +20,14 @@ class UnknownComplaint(ComplaintError, LookupError):
         self.complaint_id = complaint_id
 
 
+class UnknownIncident(ComplaintError, LookupError):
+    """No incident workflow with this id exists in the namespace (or no row in the app database)."""
+
+    def __init__(self, incident_id: str) -> None:
+        super().__init__(f"unknown incident {incident_id!r} (no workflow 'incident-{incident_id}')")
+        self.incident_id = incident_id
+
+
 class Refused(ComplaintError):
     """The workflow refused an action; `reason` is the validator's message, verbatim."""
 

@@ -48,9 +48,14 @@ class StartResult:
     """The existing workflow has already finished (its id is never reused)."""
     same_input: bool | None = None
     """For an existing complaint: was it started with identical input? None if unknown."""
+    joined: str | None = None
+    """A complaint naming an incident joined it: offered, refused, own_case or existing (JoinOutcome)."""
+    reason: str = ""
 
     @property
     def outcome(self) -> str:
+        if self.joined is not None:
+            return self.joined
         return "started" if self.started else "existing"
 
 
@@ -123,6 +128,8 @@ async def _start(
 ) -> StartResult:
     """Start `admitted`, the complaint as its workflow gets it; the digest is of what was sent,
     so sending the same complaint again is recognised as the same."""
+    if admitted.incident_id is not None:
+        return await _join_incident(client, admitted)
     workflow_id = workflow_id_for(complaint.id)
     digest = input_sha256(complaint)
     try:
@@ -186,6 +193,23 @@ async def start_complaints(
             return await _start(client, complaint, as_started, task_queue, rpc_timeout)
 
     return list(await asyncio.gather(*(one(c, a) for c, a in zip(complaints, admitted, strict=True))))
+
+
+async def _join_incident(client: Client, complaint: ComplaintInput) -> StartResult:
+    """One customer and one incident make one case: the incident finds theirs, offers, or refuses
+    (naming the rule), and the complaint is then handled on its own case."""
+    from starter.client.incidents import join  # SQLAlchemy and the incident workflow, only when needed
+
+    assert complaint.incident_id is not None
+    joined = await join(client, complaint.incident_id, complaint)
+    return StartResult(
+        complaint_id=joined.case_id,
+        workflow_id=workflow_id_for(joined.case_id),
+        run_id="",
+        started=joined.outcome.value != "existing",
+        joined=joined.outcome.value,
+        reason=joined.reason,
+    )
 
 
 def _was_started(handle: WorkflowHandle[Any, Any]) -> bool:
