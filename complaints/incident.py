@@ -140,4 +140,5 @@ class IncidentSummary(BaseModel):
     paused: bool
     offered: int
     waiting_for: str
+    to_assess: bool = False  # customers were listed or the scheme amended since the last assessment
     closed_at: datetime | None = None

@@ -27,6 +27,7 @@ class AffectedStatus(StrEnum):
     DECLINED = "declined"
     COUNTERED = "countered"
     PAID = "paid"
+    LAPSED = "lapsed"  # no answer by the deadline: the offer stands, its hold goes back to the budget
     CLOSED = "closed"  # the case closed (after paying, or without: lapsed, withdrawn)
     COMPLAINED = "complained"  # the customer's own complaint, handled as any other (not offered)
 
@@ -50,8 +51,8 @@ class BudgetMove(BaseModel):
 
 
 class BudgetMoveResult(BaseModel):
-    applied: bool  # False: this key was applied before (nothing changed now)
-    fits: bool  # False: a reserve or payment the budget could not hold (nothing changed)
+    fits: bool  # False: a reserve or payment the budget could not hold (nothing changed; the key is free again)
+    applied: bool  # False when it did not fit, or when this key was applied before (nothing changed now)
     reserved: Decimal  # this case's hold after the move
     paid: Decimal
     remaining: Decimal  # the incident's budget not reserved or paid

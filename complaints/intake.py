@@ -51,8 +51,22 @@ ComplaintId = Annotated[
     StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"),
     AfterValidator(_not_prefixed),
 ]
+
+
+def _not_a_workflow_prefix(value: str) -> str:
+    """`incident-1` and `1` would be one incident, and `complaint-…` would name its cases badly."""
+    for prefix in (WORKFLOW_ID_PREFIX, "incident-"):
+        if value.lower().startswith(prefix):
+            raise ValueError(f"must not start with {prefix!r} (the system adds prefixes to workflow ids)")
+    return value
+
+
 # An incident's id (`INC-2026-11-outage`): no dots, so `<incident>.<customer>` names one case.
-IncidentId = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")]
+IncidentId = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$"),
+    AfterValidator(_not_a_workflow_prefix),
+]
 # A regulatory profile's name (`uk-fca-disp`) and a product (`payment_services`, matched
 # case-insensitively against a regulatory rule's products).
 ProfileName = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]

@@ -250,13 +250,14 @@ class SchemeEstimate(BaseModel):
 
 
 def estimate(assessments: Iterable[Assessment], scheme: Scheme) -> SchemeEstimate:
+    """Totals per band; a band of an earlier scheme version (a customer offered under it) is shown too."""
     per_band = {band.name: BandTotal(band=band.name, customers=0, amount=ZERO) for band in scheme.bands}
     refused: dict[str, int] = {}
     affected = 0
     for assessment in assessments:
         affected += 1
         if assessment.eligible and assessment.band is not None:
-            row = per_band[assessment.band]
+            row = per_band.setdefault(assessment.band, BandTotal(band=assessment.band, customers=0, amount=ZERO))
             row.customers += 1
             row.amount += assessment.amount
         else:

@@ -97,6 +97,8 @@ async def summary(handle: IncidentHandle) -> IncidentSummary | None:
 
 
 async def reach_stage(handle: IncidentHandle, stage: IncidentStage, **expected: Any) -> IncidentSummary:
+    """The incident at `stage` with nothing listed left to assess (and the `expected` fields)."""
+    expected.setdefault("to_assess", False)
     found = await wait_until(
         lambda: summary(handle),
         lambda now: now is not None and now.stage is stage and all(getattr(now, k) == v for k, v in expected.items()),
@@ -104,6 +106,23 @@ async def reach_stage(handle: IncidentHandle, stage: IncidentStage, **expected: 
     )
     assert found is not None
     return found
+
+
+async def terminate_when_idle(handle: WorkflowHandle[Any, Any]) -> None:
+    """Terminate once no activity of the run is in flight: the time-skipping server stops skipping
+    time for good if a run is terminated under a running activity."""
+
+    quiet_reads = 0
+
+    async def in_flight() -> int:
+        nonlocal quiet_reads
+        raw = (await handle.describe()).raw_description
+        busy = len(raw.pending_activities) + raw.HasField("pending_workflow_task")
+        quiet_reads = 0 if busy else quiet_reads + 1
+        return busy
+
+    await wait_until(in_flight, lambda _: quiet_reads >= 3, lambda busy: f"{handle.id}: {busy} tasks in flight")
+    await handle.terminate(reason="test done")
 
 
 async def list_customers(

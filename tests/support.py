@@ -233,7 +233,7 @@ async def timeline_kinds(handle: Handle) -> list[str]:
     return [event.kind for event in await handle.query(ComplaintWorkflow.timeline)]
 
 
-async def accepted_update_requests(handle: Handle) -> list[Request]:
+async def accepted_update_requests(handle: WorkflowHandle[Any, Any]) -> list[Request]:
     """Every update request accepted into the history, in order (refused ones never reach it)."""
     return [
         event.workflow_execution_update_accepted_event_attributes.accepted_request
@@ -256,7 +256,7 @@ async def failed_workflow_tasks(handle: WorkflowHandle[Any, Any]) -> list[str]:
     return failures
 
 
-async def accepted_update_names(handle: Handle) -> list[str]:
+async def accepted_update_names(handle: WorkflowHandle[Any, Any]) -> list[str]:
     """Names of the updates that reached history (refused ones must not)."""
     return [request.input.name for request in await accepted_update_requests(handle)]
 

@@ -178,6 +178,7 @@ class ComplaintWorkflow:
         if await self._offer.until_answered():
             await self._incident.answered(self._state.offer_response)
             return self._remedy.apply_offer_response()
+        await self._incident.lapsed()
         await self._offer.let_stand(self._remedy.resolve_now)
         return Stage.FOLLOWING_UP
 

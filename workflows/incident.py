@@ -192,6 +192,7 @@ class IncidentWorkflow:
             closed_by=closing.by,
             lessons=closing.lessons,
             preventive_measures=closing.preventive_measures,
+            to_assess=state.reassess,
             closed_at=state.closed_at,
         )
         await self._desk.call(contracts.CLOSE_INCIDENT, record, "write the incident report")
@@ -346,6 +347,7 @@ class IncidentWorkflow:
             waiting_for=_WAITING_FOR[state.stage]
             if state.paused_by is None
             else f"resume (paused by {state.paused_by})",
+            to_assess=state.reassess,
             closed_at=state.closed_at,
         )
 

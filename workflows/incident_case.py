@@ -82,6 +82,12 @@ class IncidentCase:
         else:
             await self._move(BudgetMoveKind.RESERVE, _counter(response), f"counter-{version}", AffectedStatus.COUNTERED)
 
+    async def lapsed(self) -> None:
+        """No answer by the deadline: the offer stands, but its hold goes back (taken again if accepted)."""
+        proposal = self._case.state.proposal
+        if self._link is not None and proposal is not None:
+            await self._move(BudgetMoveKind.RELEASE, Decimal("0"), f"lapsed-{proposal.version}", AffectedStatus.LAPSED)
+
     async def before_paying(self, amount_due: Decimal, proposal_version: int) -> None:
         if self._link is None:
             return

@@ -14,7 +14,7 @@ from fastapi import APIRouter, HTTPException, Query, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from activities.incident_store import IncidentListing, IncidentStats
+from activities.incident_figures import IncidentListing, IncidentStats
 from complaints.affected import AffectedList, ListedCustomer, RowProblem, check_row
 from complaints.incident import IncidentDeclaration, IncidentSummary
 from complaints.incident_records import JoinResult

@@ -30,7 +30,8 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.db import make_engine
-from activities.incident_store import IncidentListing, IncidentStats, IncidentStore, StagingResult
+from activities.incident_figures import IncidentListing, IncidentStats
+from activities.incident_store import IncidentStore, StagingResult
 from activities.migrate import upgrade_to_head
 from complaints.affected import AffectedList
 from complaints.incident import IncidentDeclaration, IncidentSummary, incident_workflow_id

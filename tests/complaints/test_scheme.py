@@ -3,74 +3,22 @@ impact, the remedy items with their reasons, the cap per customer, and a dry run
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from complaints.remedies import RemedyKind
 from complaints.scheme import (
-    Assessment,
-    Band,
     BandRemedy,
     Eligibility,
-    Impact,
-    IncidentFacts,
     Measure,
     Scheme,
     assess,
-    estimate,
 )
-
-START = datetime(2026, 11, 2, 6, 0, tzinfo=UTC)
-END = datetime(2026, 11, 3, 18, 0, tzinfo=UTC)
-INCIDENT = IncidentFacts(title="the broadband outage", started_at=START, ended_at=END, products=("broadband",))
-ONGOING = INCIDENT.model_copy(update={"ended_at": None})
-DURING = START + timedelta(hours=3)
-H = Measure.HOURS_WITHOUT_SERVICE
-
-
-def band(name: str, at_least: str = "0", below: str | None = None, measure: Measure = H, **remedy: Any) -> Band:
-    return Band(
-        name=name,
-        measure=measure,
-        at_least=Decimal(at_least),
-        below=None if below is None else Decimal(below),
-        remedy=BandRemedy(**remedy),
-    )
-
-
-# Under 4 hours: 5.00 credit; 4 to 24 hours: 20.00 credit; a day or more: the loss back and 30.00 goodwill.
-BANDS = (
-    band("short", "0", "4", credit=Decimal("5.00")),
-    band("long", "4", "24", credit=Decimal("20.00")),
-    band("day", "24", refund_proven_loss=True, goodwill=Decimal("30.00")),
-)
-
-
-def scheme(**changes: Any) -> Scheme:
-    fields: dict[str, Any] = {
-        "version": 2,
-        "bands": BANDS,
-        "cap_per_customer": Decimal("100.00"),
-        "budget": Decimal("50000.00"),
-        **changes,
-    }
-    return Scheme(**fields)
-
-
-def impact(hours: str | None = "5", loss: str | None = None, product: str | None = "broadband", **changes: Any) -> Impact:
-    return Impact(
-        product=product,
-        affected_at=changes.pop("affected_at", DURING),
-        hours_without_service=None if hours is None else Decimal(hours),
-        proven_loss=None if loss is None else Decimal(loss),
-    )
-
+from tests.complaints.scheme_builders import END, INCIDENT, ONGOING, START, band, impact, scheme
 
 # -- eligibility -----------------------------------------------------------------------------------
 
@@ -99,7 +47,11 @@ def test_the_schemes_own_products_replace_the_incidents() -> None:
     assert assess(impact(product="mobile"), only_mobile, INCIDENT).eligible
     refused = assess(impact(product="broadband"), only_mobile, INCIDENT)
     assert not refused.eligible and refused.refusal is not None
-    assert refused.refusal.startswith("rule products:") and "'broadband'" in refused.refusal and "mobile" in refused.refusal
+    assert (
+        refused.refusal.startswith("rule products:")
+        and "'broadband'" in refused.refusal
+        and "mobile" in refused.refusal
+    )
 
 
 def test_an_incident_without_products_takes_any_product() -> None:
@@ -268,44 +220,6 @@ def test_the_currency_is_the_schemes() -> None:
     assert "20.00 EUR credited" in found.offer.items[0].reason
 
 
-# -- the estimate ----------------------------------------------------------------------------------
-
-
-def test_the_estimate_totals_each_band_and_counts_refusals_by_rule() -> None:
-    sch = scheme()
-    impacts = [
-        impact(hours="1"),  # short 5.00
-        impact(hours="2"),  # short 5.00
-        impact(hours="5"),  # long 20.00
-        impact(hours="30", loss="200.00"),  # day, cut to 100.00
-        impact(product="mobile"),  # products
-        impact(product=None),  # products
-        impact(affected_at=END + timedelta(hours=1)),  # window
-        impact(hours=None),  # bands
-    ]
-    found = estimate((assess(one, sch, INCIDENT) for one in impacts), sch)
-    assert found.scheme_version == 2 and found.currency == "GBP"
-    assert (found.affected, found.eligible) == (8, 4)
-    assert [(row.band, row.customers, row.amount) for row in found.bands] == [
-        ("short", 2, Decimal("10.00")),
-        ("long", 1, Decimal("20.00")),
-        ("day", 1, Decimal("100.00")),
-    ]
-    assert found.refused_by_rule == {"products": 2, "window": 1, "bands": 1}
-    assert found.total == Decimal("130.00")
-
-
-def test_the_estimate_of_nobody_lists_every_band_at_zero() -> None:
-    found = estimate([], scheme())
-    assert (found.affected, found.eligible, found.total, found.refused_by_rule) == (0, 0, Decimal("0"), {})
-    assert [(row.band, row.customers) for row in found.bands] == [("short", 0), ("long", 0), ("day", 0)]
-
-
-def test_the_estimate_counts_a_refusal_without_a_rule_as_unknown() -> None:
-    found = estimate([Assessment(scheme_version=2, eligible=False)], scheme())
-    assert found.refused_by_rule == {"?": 1}
-
-
 # -- validation ------------------------------------------------------------------------------------
 
 
@@ -352,63 +266,3 @@ def test_a_band_remedy_takes_no_negative_amount_or_unknown_field() -> None:
 def test_a_scheme_round_trips_through_json() -> None:
     sch = scheme()
     assert Scheme.model_validate_json(sch.model_dump_json()) == sch
-
-
-# -- the property ----------------------------------------------------------------------------------
-
-money = st.decimals(min_value=0, max_value=5000, places=2, allow_nan=False, allow_infinity=False)
-hours = st.decimals(min_value=0, max_value=1000, places=2, allow_nan=False, allow_infinity=False)
-instants = st.datetimes(min_value=datetime(2026, 10, 1), max_value=datetime(2026, 12, 31), timezones=st.just(UTC))
-
-
-@st.composite
-def schemes(draw: st.DrawFn) -> Scheme:
-    bands = []
-    for number in range(draw(st.integers(min_value=1, max_value=4))):
-        at_least = draw(money)
-        above = st.decimals(min_value=at_least + Decimal("0.01"), max_value=10_000, places=2)
-        below = draw(st.none() | above)
-        remedy = BandRemedy(
-            refund_proven_loss=draw(st.booleans()),
-            credit=draw(money),
-            discount=draw(money),
-            goodwill=draw(money),
-        )
-        bands.append(Band(name=f"b{number}", measure=draw(st.sampled_from(Measure)), at_least=at_least, below=below, remedy=remedy))
-    return Scheme(
-        version=draw(st.integers(min_value=1, max_value=9)),
-        eligibility=Eligibility(within_window=draw(st.booleans())),
-        bands=tuple(bands),
-        cap_per_customer=draw(money.filter(lambda cap: cap > 0)),
-        budget=Decimal("1000000.00"),
-    )
-
-
-impacts = st.builds(
-    Impact,
-    product=st.none() | st.sampled_from(["broadband", "Broadband", "mobile"]),
-    affected_at=st.none() | instants,
-    hours_without_service=st.none() | hours,
-    proven_loss=st.none() | money,
-)
-
-
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(impact=impacts, sch=schemes(), ongoing=st.booleans())
-def test_no_offer_exceeds_the_cap_and_every_eligible_customer_is_offered_something(
-    impact: Impact, sch: Scheme, ongoing: bool
-) -> None:
-    found = assess(impact, sch, ONGOING if ongoing else INCIDENT)
-    assert found.amount <= sch.cap_per_customer
-    assert found.scheme_version == sch.version
-    if found.eligible:
-        assert found.amount > 0 and found.offer is not None and found.band is not None and found.refusal is None
-        assert all(item.amount > 0 and item.reason.strip() for item in found.offer.items)
-        assert sum(item.amount for item in found.offer.items) == found.amount
-    else:
-        assert found.offer is None and found.amount == 0
-        assert found.refusal is not None and found.refusal.split(":", 1)[0] in (
-            "rule products",
-            "rule window",
-            "rule bands",
-        )
