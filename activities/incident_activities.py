@@ -134,9 +134,8 @@ class IncidentActivities:
     @activity.defn(name=contracts.OFFER_PAGE.name)
     async def offer_page(self, request: OfferPageRequest) -> OfferPageResult:
         declaration = await self._declaration(request.incident_id)
-        page = await self.store.next_to_offer(
-            declaration.id, declaration.scheme.version, self._settings.incident_page_size
-        )
+        version = declaration.scheme.version
+        page = await self.store.next_to_offer(declaration.id, version, self._settings.incident_page_size)
         starts = asyncio.Semaphore(self._settings.incident_concurrency)
         pace = _Pace(self._settings.incident_offers_per_second)
         offered = already = 0
@@ -158,8 +157,11 @@ class IncidentActivities:
                 activity.heartbeat(offered + already)
 
         await asyncio.gather(*(offer(entry) for entry in page))
-        more = bool(await self.store.next_to_offer(declaration.id, declaration.scheme.version, 1))
-        return OfferPageResult(offered=offered, already=already, budget_short=short.is_set(), more=more)
+        more = bool(await self.store.next_to_offer(declaration.id, version, 1))
+        in_all, _, _, _ = await self.store.eligible_totals(declaration.id, version)
+        return OfferPageResult(
+            offered=offered, already=already, budget_short=short.is_set(), more=more, offered_in_all=in_all
+        )
 
     @activity.defn(name=contracts.JOIN_INCIDENT.name)
     async def join_incident(self, request: JoinRequest) -> JoinResult:

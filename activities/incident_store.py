@@ -257,7 +257,9 @@ class IncidentStore:
     async def eligible_totals(self, incident_id: str, scheme_version: int) -> tuple[int, Decimal, int, Decimal]:
         """(offered, their offers' total, eligible not offered, their total) under this scheme version."""
         offered = select(func.count(), func.coalesce(func.sum(_affected.c.amount), 0)).where(
-            _affected.c.incident_id == incident_id, _affected.c.case_id.is_not(None)
+            _affected.c.incident_id == incident_id,
+            _affected.c.case_id.is_not(None),
+            _affected.c.status != AffectedStatus.COMPLAINED.value,  # their own complaint: not an offer
         )
         waiting = select(func.count(), func.coalesce(func.sum(_affected.c.amount), 0)).where(
             _affected.c.incident_id == incident_id,

@@ -1,4 +1,4 @@
-"""The bare baseline's worker process (see bare_lifecycle.py): SDK defaults, pydantic converter."""
+"""The bare baselines' worker process (bare_lifecycle.py, bare_fanout.py): SDK defaults, pydantic converter."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import asyncio
 import os
 import signal
 
+from bare_fanout import BareFanout, BareFanoutActivities, BareOffer, bare_letter
 from bare_lifecycle import BareLifecycle, bare_step
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -24,8 +25,8 @@ async def main() -> None:
     async with Worker(
         client,
         task_queue=os.environ["BARE_TASK_QUEUE"],
-        workflows=[BareLifecycle],
-        activities=[bare_step],
+        workflows=[BareLifecycle, BareFanout, BareOffer],
+        activities=[bare_step, bare_letter, BareFanoutActivities(client).bare_offer_page],
         identity="bare-worker",
     ):
         await stop.wait()

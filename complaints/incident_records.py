@@ -91,6 +91,7 @@ class OfferPageResult(BaseModel):
     already: int  # customers whose case existed (an earlier attempt started it)
     budget_short: bool  # stopped: the next offer did not fit in what is left
     more: bool  # eligible customers not offered yet remain
+    offered_in_all: int = 0  # customers with a proactive case so far (a crashed attempt's included)
 
 
 class BudgetChange(BaseModel):

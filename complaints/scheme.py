@@ -186,7 +186,9 @@ def _offer(impact: Impact, band: Band, scheme: Scheme, incident: IncidentFacts) 
     if remedy.refund_proven_loss and loss > 0:
         items.append(
             RemedyItem(
-                kind=RemedyKind.REFUND, amount=loss, reason=f"A refund of the {loss:.2f} {currency} you lost: {what}."
+                kind=RemedyKind.REFUND,
+                amount=loss,
+                reason=f"A refund of the {loss:.2f} {currency} you lost through it ({what}).",
             )
         )
     if remedy.credit > 0:

@@ -8,8 +8,7 @@ import signal
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from email import policy
@@ -17,21 +16,15 @@ from email.parser import BytesHeaderParser
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
-from temporalio import activity
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.update.v1 import Request
 from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
-from activities import ComplaintActivities
-from activities.case_priority import CasePriority
 from complaints.actions import Approval, Findings, OfferAnswer, OfferResponse
 from complaints.case import CaseOutcome, CaseStatus, ComplaintWorkflowInput, Stage
 from complaints.intake import ComplaintInput
-from complaints.payout import PayoutReceipt, PayoutRequest
-from infra.sandbox import workflow_runner
 from starter.dev.mailsink import KIND_HEADER, stored_mail_files
 from workflows import ComplaintWorkflow
 
@@ -270,9 +263,14 @@ def clean_environment() -> dict[str, str]:
 
 
 async def run_cli(
-    env: WorkflowEnvironment, task_queue: str, *args: str, stdin: str | None = None
+    env: WorkflowEnvironment,
+    task_queue: str,
+    *args: str,
+    stdin: str | None = None,
+    settings: Mapping[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """`complaints …` as a subprocess against `env`, run in a thread: the server shares this loop."""
+    """`complaints …` as a subprocess against `env`, run in a thread: the server shares this loop.
+    `settings`: more `COMPLAINTS_*` variables (the data directory the worker uses, …)."""
     variables = clean_environment()
     variables.update(
         TEMPORAL_ADDRESS=env.client.service_client.config.target_host,
@@ -280,6 +278,7 @@ async def run_cli(
         COMPLAINTS_TASK_QUEUE=task_queue,
         COLUMNS="200",
     )
+    variables.update(settings or {})
     return await asyncio.to_thread(
         subprocess.run,
         [sys.executable, "-m", "starter.cli", *args],
@@ -290,22 +289,6 @@ async def run_cli(
         env=variables,
         timeout=PATIENCE,  # a cold CLI start on a loaded machine, and its round trip
     )
-
-
-class CrashAfterPaying:
-    """The real payout activity, then a 'crash' before its result reaches Temporal (first try only)."""
-
-    def __init__(self, pay: Callable[[PayoutRequest], Awaitable[PayoutReceipt]]) -> None:
-        self.pay = pay
-        self.receipts: list[PayoutReceipt] = []
-
-    @activity.defn(name="pay_compensation")
-    async def pay_compensation(self, request: PayoutRequest) -> PayoutReceipt:
-        receipt = await self.pay(request)
-        self.receipts.append(receipt)
-        if activity.info().attempt == 1:
-            raise RuntimeError("worker died after paying, before reporting")
-        return receipt
 
 
 async def mail_arrives(mail_dir: Path, reference: str, kind: str, count: int = 1) -> list[str]:
@@ -319,20 +302,6 @@ async def mail_arrives(mail_dir: Path, reference: str, kind: str, count: int = 1
         lambda found: found.count(kind) >= count,
         lambda found: f"{count} {kind} message(s) never arrived for {reference}; got {found}",
     )
-
-
-@asynccontextmanager
-async def crash_after_paying_worker(
-    client: Client, activities: ComplaintActivities, task_queue: str
-) -> AsyncIterator[CrashAfterPaying]:
-    """A worker whose payout activity really pays, then 'crashes' on its first attempt."""
-    crashing = CrashAfterPaying(activities.pay_compensation)
-    others = [act for act in activities.all() if getattr(act, "__name__", "") != "pay_compensation"]
-    acts = [*others, crashing.pay_compensation, *CasePriority(client).all()]
-    async with Worker(
-        client, task_queue=task_queue, workflows=[ComplaintWorkflow], activities=acts, workflow_runner=workflow_runner()
-    ):
-        yield crashing
 
 
 def write_rules_file(directory: Path, version: str, timings: Mapping[str, str]) -> Path:

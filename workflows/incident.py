@@ -152,7 +152,7 @@ class IncidentWorkflow:
             "offer a page of customers",
             30,
         )
-        state.offered += page.offered + page.already
+        state.offered = page.offered_in_all
         if page.offered or page.already:
             self._desk.record("offered", f"{page.offered} customers ({state.offered} so far)")
         if page.budget_short:

@@ -177,7 +177,7 @@ class IncidentDesk:
             arg,
             result_type=contract.result,
             start_to_close_timeout=timedelta(minutes=minutes),
-            heartbeat_timeout=timedelta(minutes=1) if minutes > 2 else None,
+            heartbeat_timeout=timedelta(seconds=20) if minutes > 2 else None,  # a lost worker: retried soon
             retry_policy=DURABLE_RETRY,
             summary=summary,
         )

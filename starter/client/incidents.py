@@ -194,7 +194,9 @@ async def listing(database_url: str) -> list[IncidentListing]:
 
 
 async def _handle(client: Client, incident_id: str) -> WorkflowHandle[IncidentWorkflow, IncidentSummary]:
-    handle = client.get_workflow_handle_for(IncidentWorkflow.run, incident_workflow_id(incident_id))
+    handle: WorkflowHandle[IncidentWorkflow, IncidentSummary] = client.get_workflow_handle(
+        incident_workflow_id(incident_id)
+    )
     try:
         description = await handle.describe(rpc_timeout=ANSWER_WITHIN)
     except RPCError as exc:

@@ -23,8 +23,9 @@ from infra.settings import Settings
 from starter.dev.mailsink import MailSink, free_port
 from tests.activities.test_ledger import payout
 from tests.conftest import settings_for
+from tests.crash_support import crash_after_paying_worker
 from tests.fake_finance_api import FakeFinanceApi
-from tests.support import crash_after_paying_worker, reach, start_case, to_offer
+from tests.support import reach, start_case, to_offer
 from workflows import ComplaintWorkflow
 
 API_KEY = "fin-test-key"

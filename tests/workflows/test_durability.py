@@ -19,7 +19,8 @@ from complaints.payout import payout_key
 from infra.settings import Settings
 from starter.dev.mailsink import MailSink
 from tests.conftest import settings_for
-from tests.support import FINDINGS, crash_after_paying_worker, reach, start_case, status, to_follow_up, to_offer
+from tests.crash_support import crash_after_paying_worker
+from tests.support import FINDINGS, reach, start_case, status, to_follow_up, to_offer
 from worker import running_worker
 from workflows import ComplaintWorkflow
 
