@@ -40,6 +40,7 @@ from complaints.intake import Priority
 from infra.sandbox import workflow_runner
 from tests.support import FINDINGS, reach, skip, start_case, to_approval, wait_until
 from workflows import ComplaintWorkflow
+from workflows.incident import IncidentWorkflow
 
 HISTORIES = Path(__file__).resolve().parents[1] / "histories"
 
@@ -54,7 +55,9 @@ def save_history(target: str, history: WorkflowHistory) -> None:
 
 def replayer() -> Replayer:
     return Replayer(
-        workflows=[ComplaintWorkflow], data_converter=pydantic_data_converter, workflow_runner=workflow_runner()
+        workflows=[ComplaintWorkflow, IncidentWorkflow],
+        data_converter=pydantic_data_converter,
+        workflow_runner=workflow_runner(),
     )
 
 
