@@ -156,14 +156,18 @@ async def ours(stack: Stack, client: Client, workers: int, customers: int, tag: 
         lambda: summary(client, declared.workflow_id),
         lambda now: now.stage is IncidentStage.AWAITING_APPROVAL and not now.to_assess,
     )
-    letters_before = len(stored_mail_files(stack.mail_dir))
+
+    def offer_letters() -> int:
+        return sum(1 for path in stored_mail_files(stack.mail_dir) if "-incident_offer-" in path.name)
+
+    letters_before = offer_letters()
     began = time.monotonic()
     await handle.execute_update(IncidentWorkflow.approve, SchemeApproval(approver_id="dir-rowan"))
     await until(lambda: summary(client, declared.workflow_id), lambda now: now.stage is IncidentStage.OFFERED)
     started = time.monotonic() - began
 
     async def sent() -> int:
-        return len(stored_mail_files(stack.mail_dir)) - letters_before
+        return offer_letters() - letters_before
 
     await until(sent, lambda count: count >= customers)
     letters = time.monotonic() - began

@@ -119,6 +119,9 @@ class CaseClocks:
         """The customer got a message from us: it may meet the acknowledgement or first-response clock."""
         if kind is MessageKind.ACKNOWLEDGEMENT:
             self.stop(ClockKind.ACKNOWLEDGEMENT)
+        elif kind is MessageKind.INCIDENT_OFFER:  # a proactive case's first letter: both at once
+            self.stop(ClockKind.ACKNOWLEDGEMENT)
+            self.stop(ClockKind.FIRST_RESPONSE)
         elif kind in SUBSTANTIVE:
             self.stop(ClockKind.FIRST_RESPONSE)
 

@@ -158,6 +158,10 @@ async def test_an_offer_not_answered_by_its_deadline_gives_its_hold_back(
     await timers_started(case, ["offer reminder"])
     held = await store.find(declared.id, "silent-0")
     assert held is not None and held.status is AffectedStatus.OFFERED
+    await mail_arrives(settings.mail_dir, case_id_for(declared.id, "silent-0"), "incident_offer")
+    clocks = {clock.kind.value: clock for clock in (await case.query(ComplaintWorkflow.status)).clocks}
+    for met in ("acknowledgement", "first_response"):  # the offer letter is both: no SLA alert follows
+        assert clocks[met].stopped_at is not None, clocks[met]
 
     await skip(time_env, days=11)  # past the offer's deadline: it stands, and its hold goes back
     lapsed = await wait_until(
