@@ -67,6 +67,7 @@ class IncidentWorkflow:
     @workflow.init
     def __init__(self, params: IncidentWorkflowInput) -> None:
         self._carried = params.carried
+        self._declared = params.declaration
         self._desk = IncidentDesk(lambda: self._state)
 
     @property
@@ -350,6 +351,10 @@ class IncidentWorkflow:
             to_assess=state.reassess,
             closed_at=state.closed_at,
         )
+
+    @workflow.query(description="The declaration as it stands: the current scheme version (for a dry run).")
+    def declaration(self) -> IncidentDeclaration:
+        return self._carried.declaration if self._carried is not None else self._declared
 
     @workflow.query(description="The incident's own timeline (each customer's story is in their case).")
     def timeline(self) -> list[TimelineEvent]:

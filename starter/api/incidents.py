@@ -97,7 +97,7 @@ async def customers(
             seen[checked.customer_id] = number
             affected.customers.append(ListedCustomer(row=number, customer=checked))
     if dry_run:
-        declaration = await client.stored_declaration(settings.effective_database_url, incident_id)
+        declaration = await client.current_declaration(client_, incident_id)
         return CustomerPage(estimate=client.dry_run(declaration, affected))
     listing = await client.list_customers(client_, settings.effective_database_url, incident_id, affected, by)
     return CustomerPage(listing=listing)

@@ -15,7 +15,6 @@ and the good rows go on. It is staged in the app database, never sent through Te
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -32,7 +31,7 @@ from complaints.intake import InvalidInput, describe_validation_error
 from complaints.scheme import Scheme, SchemeEstimate
 from infra.settings import Settings
 from starter.cli.common import AsJson, ExitCode, Staff, build, console, error, fail, run
-from starter.client import RulesUnavailable, UnknownIncident, rules_for_intake
+from starter.client import RulesUnavailable, rules_for_intake
 
 if TYPE_CHECKING:
     from starter.client import incidents as client_incidents_module
@@ -182,11 +181,12 @@ def customers(
     settings = _settings()
     incident_id = _incident_id(reference)
     if dry_run:
-        try:
-            current = asyncio.run(_incidents().stored_declaration(settings.effective_database_url, incident_id))
-        except UnknownIncident as exc:
-            fail(ExitCode.UNKNOWN_COMPLAINT, str(exc))
-        _print_estimate(_incidents().dry_run(current, affected), as_json)
+
+        async def current(client: Client) -> IncidentDeclaration:
+            declared: IncidentDeclaration = await _incidents().current_declaration(client, incident_id)
+            return declared
+
+        _print_estimate(_incidents().dry_run(run(current), affected), as_json)
         return
 
     async def work(client: Client) -> client_incidents_module.Listing:

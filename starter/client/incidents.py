@@ -223,13 +223,10 @@ async def _update(client: Client, incident_id: str, update: Any, arg: BaseModel,
         ) from exc
 
 
-async def stored_declaration(database_url: str, incident_id: str) -> IncidentDeclaration:
-    """The declaration as the incident holds it now (its current scheme version), from the app database."""
-    engine = make_engine(database_url)
+async def current_declaration(client: Client, incident_id: str) -> IncidentDeclaration:
+    """The declaration as the incident holds it now (its current scheme version), for a dry run."""
+    handle = await _handle(client, incident_id)
     try:
-        found = await IncidentStore(engine).declaration(incident_id)
-    finally:
-        await engine.dispose()
-    if found is None:
-        raise UnknownIncident(incident_id)
-    return found
+        return await asyncio.wait_for(handle.query(IncidentWorkflow.declaration), ANSWER_WITHIN.total_seconds())
+    except TimeoutError as exc:
+        raise NoAnswer(f"incident {incident_id}: no answer; is a worker running?") from exc

@@ -40,8 +40,8 @@ async def test_a_declaration_with_bad_fields_is_refused_and_nothing_starts(
     bad.update(ended_at="2026-11-01T00:00:00+00:00", fault="nobody's")
     response = await crm.post("/incidents", json=bad)
     assert response.status_code == 422, response.text
-    fields = {".".join(str(part) for part in problem["loc"][1:]) for problem in response.json()["detail"]}
-    assert "fault" in fields
+    problems = {problem["field"]: problem["message"] for problem in response.json()["errors"]}
+    assert problems == {"fault": "Input should be 'ours' or 'third_party'"}
     client: Client = dev_env.client
     with pytest.raises(RPCError):
         await client.get_workflow_handle(f"incident-{bad['id']}").describe()
