@@ -23,7 +23,7 @@ from complaints.incident import IncidentStage, case_id_for
 from complaints.incident_state import BudgetRaise, IncidentClose, IncidentPause, SchemeAmendment, SchemeApproval
 from complaints.scheme import Scheme
 from tests.incident_support import customers, declaration, declare, list_customers, reach_stage, scheme
-from tests.support import reach, skip
+from tests.support import Handle, reach, skip
 from tests.workflows.test_replay import replayer, save_history
 from workflows import ComplaintWorkflow
 from workflows.incident import IncidentWorkflow
@@ -54,7 +54,7 @@ async def record_an_incident(
     await handle.execute_update(IncidentWorkflow.approve, SchemeApproval(approver_id="tl-jordan"))
     await reach_stage(handle, IncidentStage.OFFERED, offered=5)
 
-    case = client.get_workflow_handle_for(ComplaintWorkflow.run, f"complaint-{case_id_for(declared.id, 'cust-0')}")
+    case: Handle = client.get_workflow_handle(f"complaint-{case_id_for(declared.id, 'cust-0')}")
     await reach(case, Stage.AWAITING_CUSTOMER)
     await case.execute_update(ComplaintWorkflow.respond_to_offer, OfferResponse(answer=OfferAnswer.ACCEPT))
     await reach(case, Stage.FOLLOWING_UP)
