@@ -18,7 +18,7 @@ from temporalio.testing import WorkflowEnvironment
 from activities import ComplaintActivities
 from activities.incident_store import IncidentStore
 from complaints.actions import OfferAnswer, OfferResponse
-from complaints.case import Stage
+from complaints.case import CaseOutcome, Stage
 from complaints.incident import IncidentStage, case_id_for
 from complaints.incident_state import BudgetRaise, IncidentClose, IncidentPause, SchemeAmendment, SchemeApproval
 from complaints.scheme import Scheme
@@ -54,7 +54,9 @@ async def record_an_incident(
     await handle.execute_update(IncidentWorkflow.approve, SchemeApproval(approver_id="tl-jordan"))
     await reach_stage(handle, IncidentStage.OFFERED, offered=5)
 
-    case: Handle = client.get_workflow_handle(f"complaint-{case_id_for(declared.id, 'cust-0')}")
+    case: Handle = client.get_workflow_handle(
+        f"complaint-{case_id_for(declared.id, 'cust-0')}", result_type=CaseOutcome
+    )
     await reach(case, Stage.AWAITING_CUSTOMER)
     await case.execute_update(ComplaintWorkflow.respond_to_offer, OfferResponse(answer=OfferAnswer.ACCEPT))
     await reach(case, Stage.FOLLOWING_UP)
