@@ -99,6 +99,12 @@ class IncidentStore:
             ).scalar_one_or_none()
         return None if found is None else IncidentDeclaration.model_validate(found)
 
+    async def open_declarations(self) -> list[IncidentDeclaration]:
+        """Every incident not yet closed, as declared now: what a complaint naming none is matched against."""
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(select(_incidents.c.declaration).where(_incidents.c.status == "open"))).scalars()
+            return [IncidentDeclaration.model_validate(row) for row in rows]
+
     async def amend(self, declaration: IncidentDeclaration) -> None:
         """The declaration with a new scheme version (and its budget) replaces the stored one."""
         statement = (

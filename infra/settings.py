@@ -130,6 +130,12 @@ class Settings(BaseSettings):
         description="The most proactive cases (each sends its offer letter at once) an incident starts a second: "
         "the mail rate limit of its fan-out.",
     )
+    incident_match_within: timedelta = Field(
+        default=timedelta(days=30),
+        ge=timedelta(0),
+        description="A complaint that names no incident joins an open one whose categories and products it is about "
+        "when it comes in while the incident lasts or within this long after it ended, as an ISO 8601 duration.",
+    )
     doctor_attempts: int = Field(
         5, gt=0, description="An activity or a mail still retrying after this many attempts is reported."
     )

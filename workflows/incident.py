@@ -34,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
         BudgetChange,
         IncidentClosing,
         IncidentOpening,
+        JoinOutcome,
         JoinRequest,
         JoinResult,
         OfferPageRequest,
@@ -297,6 +298,8 @@ class IncidentWorkflow:
             incident_id=state.declaration.id, complaint_json=own.complaint.model_dump_json(), approved_by=approved or ""
         )
         result: JoinResult = await self._desk.call(contracts.JOIN_INCIDENT, request, "a customer's own complaint")
+        if result.outcome is JoinOutcome.OFFERED:
+            state.offered += 1  # the next page's count (from the database) includes them too
         self._desk.record(f"complaint {result.outcome.value}", f"{result.case_id} {result.reason}".strip())
         return result
 

@@ -51,6 +51,7 @@ from starter.client import (
     update_id_for,
     update_id_for_key,
 )
+from starter.client.incident_matching import read_open_incidents
 from workflows.search_attributes import COMPLAINT_STAGE
 
 READY_TIMEOUT: Final = timedelta(seconds=3)
@@ -65,11 +66,15 @@ class ComplaintReceipt(BaseModel):
     workflow_id: str
     run_id: str
     outcome: Literal["started", "existing", "offered", "refused", "own_case"] = Field(
-        description="`started` (201) or `existing` (200). A complaint naming an incident joins it: `offered` (the "
-        "scheme's offer), `refused` (not eligible: see `note`) or `own_case` (handled on its own), 201; `existing` "
-        "(their case already there: the complaint is added to it), 200."
+        description="`started` (201) or `existing` (200). A complaint naming an incident, or matched to an open one "
+        "by its categories, products and dates, joins it: `offered` (the scheme's offer), `refused` (not eligible: "
+        "see `note`) or `own_case` (handled on its own), 201; `existing` (their case already there: the complaint "
+        "is added to it), 200."
     )
-    note: str = Field(default="", description="Why a complaint naming an incident was refused its offer.")
+    incident_id: str | None = Field(default=None, description="The incident the complaint joined, if any.")
+    note: str = Field(
+        default="", description="Which incident it was matched to and why; why it was refused the scheme's offer."
+    )
     stage: Stage | None = Field(description="Where the case stands (its `ComplaintStage` search attribute).")
     closed: bool = Field(description="The complaint has finished (closed or withdrawn); it is never restarted.")
     url: str = Field(description="The complaint in the Temporal Web UI.")
@@ -133,20 +138,24 @@ async def open_complaint(
 
     async def work() -> Answer:
         checks = await asyncio.to_thread(IntakeChecks.from_settings, settings)  # reads the rules file
-        result = await start_complaint(client, complaint, settings.task_queue, checks=checks)
+        incidents = await read_open_incidents(settings)
+        if incidents.problem:
+            log.warning("complaint not matched to incidents", complaint_id=complaint.id, problem=incidents.problem)
+        result = await start_complaint(client, complaint, settings.task_queue, checks=checks, incidents=incidents)
         log.info("complaint received", caller=caller, complaint_id=complaint.id, outcome=result.outcome)
         if result.same_input is False:
             detail = f"complaint {complaint.id} already exists with different content; it was not changed"
             return status.HTTP_409_CONFLICT, {"detail": detail}
         stage: Stage | None = Stage.RECEIVED
         if not result.started:
-            _, description = await find_complaint(client, complaint.id)
+            _, description = await find_complaint(client, result.complaint_id)
             stage = _stage(description.typed_search_attributes.get(COMPLAINT_STAGE))
         receipt = ComplaintReceipt(
             complaint_id=result.complaint_id,
             workflow_id=result.workflow_id,
             run_id=result.run_id,
             outcome=result.outcome,
+            incident_id=result.incident_id,
             note=result.reason,
             stage=stage,
             closed=result.closed,

@@ -92,7 +92,13 @@ def start(
         fail(ExitCode.FAILED, f"error: {exc}")
 
     async def work(client: Client) -> tuple[str, list[StartResult]]:
-        return client.namespace, await start_complaints(client, complaints, settings.task_queue, checks=checks)
+        from starter.client.incident_matching import read_open_incidents  # SQLAlchemy, only to start
+
+        incidents = await read_open_incidents(settings)
+        if incidents.problem:
+            error(f"warning: {incidents.problem}")
+        started = await start_complaints(client, complaints, settings.task_queue, checks=checks, incidents=incidents)
+        return client.namespace, started
 
     namespace, results = run(work)
     if as_json:
@@ -104,6 +110,8 @@ def start(
                 "outcome": r.outcome,
                 "closed": r.closed,
                 "same_input": r.same_input,
+                "incident_id": r.incident_id,
+                "note": r.reason,
                 "url": ui_link(settings.web_ui_url, namespace, r.workflow_id),
             }
             for r in results

@@ -7,11 +7,11 @@ reported, with whether it was started with the same input (a digest kept in its 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import json
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from temporalio.client import Client, WorkflowExecutionDescription, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.common import (
@@ -28,14 +28,19 @@ from complaints.case import ComplaintWorkflowInput, Stage
 from complaints.intake import ComplaintInput, workflow_id_for
 from infra.settings import Settings
 from starter.client.admission import IntakeChecks
+from starter.client.errors import Refused, UnknownIncident
 from workflows import ComplaintWorkflow
 from workflows.search_attributes import COMPLAINT_CATEGORY, COMPLAINT_PRIORITY, COMPLAINT_STAGE, CUSTOMER_ID
+
+if TYPE_CHECKING:  # SQLAlchemy is read only when a caller matches complaints to incidents
+    from complaints.incident_match import IncidentMatch
+    from starter.client.incident_matching import OpenIncidents
 
 MEMO_INPUT_SHA256: Final = "input_sha256"
 _START_CONCURRENCY: Final = 16
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class StartResult:
     """What happened to one complaint submitted to `start_complaints`."""
 
@@ -51,6 +56,8 @@ class StartResult:
     joined: str | None = None
     """A complaint naming an incident joined it: offered, refused, own_case or existing (JoinOutcome)."""
     reason: str = ""
+    incident_id: str | None = None
+    """The incident it joined: the one it named, or the one it was matched to by its rules."""
 
     @property
     def outcome(self) -> str:
@@ -110,6 +117,7 @@ async def start_complaint(
     *,
     rpc_timeout: timedelta | None = None,
     checks: IntakeChecks | None = None,
+    incidents: OpenIncidents | None = None,
 ) -> StartResult:
     """Start one complaint, or find it if it already exists; never fails because it exists.
 
@@ -117,19 +125,30 @@ async def start_complaint(
     `Settings()`, as the worker reads them): `InvalidInput` names each refused field, and
     nothing starts. `rpc_timeout` bounds each call to the server (None: the SDK's default).
     The SDK retries a start with the same request id, so a transient failure never makes a
-    second start.
+    second start. With `incidents`, a complaint naming no incident that fits an open one by
+    its rules joins it (see `_join_matched`); None: no matching.
     """
     (admitted,) = (checks or IntakeChecks.from_settings(Settings())).admit([complaint])
-    return await _start(client, complaint, admitted, task_queue, rpc_timeout)
+    return await _start(client, complaint, admitted, task_queue, rpc_timeout, incidents)
 
 
 async def _start(
-    client: Client, complaint: ComplaintInput, admitted: ComplaintInput, task_queue: str, rpc_timeout: timedelta | None
+    client: Client,
+    complaint: ComplaintInput,
+    admitted: ComplaintInput,
+    task_queue: str,
+    rpc_timeout: timedelta | None,
+    incidents: OpenIncidents | None = None,
 ) -> StartResult:
     """Start `admitted`, the complaint as its workflow gets it; the digest is of what was sent,
     so sending the same complaint again is recognised as the same."""
     if admitted.incident_id is not None:
         return await _join_incident(client, admitted)
+    matched = incidents.match(admitted) if incidents is not None else None
+    if matched is not None:
+        joined = await _join_matched(client, admitted, matched)
+        if joined is not None:
+            return joined
     workflow_id = workflow_id_for(complaint.id)
     digest = input_sha256(complaint)
     try:
@@ -180,6 +199,7 @@ async def start_complaints(
     *,
     rpc_timeout: timedelta | None = None,
     checks: IntakeChecks | None = None,
+    incidents: OpenIncidents | None = None,
 ) -> list[StartResult]:
     """Start many complaints (a few at a time); results are in input order.
 
@@ -190,7 +210,7 @@ async def start_complaints(
 
     async def one(complaint: ComplaintInput, as_started: ComplaintInput) -> StartResult:
         async with limit:
-            return await _start(client, complaint, as_started, task_queue, rpc_timeout)
+            return await _start(client, complaint, as_started, task_queue, rpc_timeout, incidents)
 
     return list(await asyncio.gather(*(one(c, a) for c, a in zip(complaints, admitted, strict=True))))
 
@@ -209,7 +229,19 @@ async def _join_incident(client: Client, complaint: ComplaintInput) -> StartResu
         started=joined.outcome.value != "existing",
         joined=joined.outcome.value,
         reason=joined.reason,
+        incident_id=complaint.incident_id,
     )
+
+
+async def _join_matched(client: Client, complaint: ComplaintInput, matched: IncidentMatch) -> StartResult | None:
+    """Join the incident the complaint was matched to; None if it closed meanwhile (the complaint
+    then starts on its own: it was never addressed to the incident, so it is not refused)."""
+    try:
+        joined = await _join_incident(client, complaint.model_copy(update={"incident_id": matched.incident_id}))
+    except (Refused, UnknownIncident):
+        return None
+    reason = f"{matched.reason}; {joined.reason}" if joined.reason else matched.reason
+    return dataclasses.replace(joined, reason=reason)
 
 
 def _was_started(handle: WorkflowHandle[Any, Any]) -> bool:

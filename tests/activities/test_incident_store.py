@@ -64,8 +64,10 @@ async def test_an_incident_is_opened_once_and_keeps_its_declaration(store: Incid
 
 async def test_closing_is_once_and_keeps_the_report(store: IncidentStore, database: Database) -> None:
     incident_id = await new_incident(store)
+    assert incident_id in {found.id for found in await store.open_declarations()}
     closed_at = DECLARED_AT + timedelta(days=20)
     await store.close(incident_id, closed_at, {"lessons": "more capacity"})
+    assert incident_id not in {found.id for found in await store.open_declarations()}  # complaints no longer match it
     await store.close(incident_id, closed_at + timedelta(days=1), {"lessons": "second close"})
     stats = await store.stats(incident_id)
     assert stats is not None and stats.status == "closed"

@@ -1,8 +1,9 @@
 """After an incident, driven only through the CLI, on a real dev server with the real worker.
 
 Declare with a list that has a bad row and a customer listed twice, dry-run it, be refused by
-four eyes, approve, watch every eligible customer get one offer letter, have one accept, and
-close the incident: what an operator does, command by command, and what each prints.
+four eyes, approve, watch every eligible customer get one offer letter, see a customer's own
+complaint that names no incident go to their case, have one accept, and close the incident:
+what an operator does, command by command, and what each prints.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from complaints.incident import case_id_for
 from starter.dev.mailsink import MailSink
 from tests.conftest import settings_for
 from tests.incident_support import declaration
-from tests.support import mail_arrives, run_cli, wait_until
+from tests.support import mail_arrives, make_complaint, run_cli, wait_until
 from worker import running_worker
 
 pytestmark = pytest.mark.devserver
@@ -62,7 +63,7 @@ async def shown(env: WorkflowEnvironment, settings: dict[str, str], incident_id:
 async def test_an_incident_from_declaration_to_closure_through_the_cli(
     dev_env: WorkflowEnvironment, data_settings: dict[str, str], tmp_path: Path, session_mail_sink: MailSink
 ) -> None:
-    declared = declaration()
+    declared = declaration(ended_at=None)  # still ongoing: a complaint about it today is matched to it
     incident_file, list_file = tmp_path / "incident.json", tmp_path / "customers.csv"
     incident_file.write_text(declared.model_dump_json(), encoding="utf-8")
     list_file.write_text(LIST, encoding="utf-8")
@@ -107,6 +108,20 @@ async def test_an_incident_from_declaration_to_closure_through_the_cli(
     assert offered["figures"]["reserved"] == "45.00" and offered["figures"]["remaining"] == "4955.00"
     letters = await mail_arrives(session_mail_sink.directory, case_id_for(declared.id, "c-1"), "incident_offer")
     assert letters == ["incident_offer"]
+
+    own_words = [
+        make_complaint(customer={"id": "c-2", "name": "Grace Hopper", "email": "grace@example.com"},
+                       category="service", product="broadband", description="No broadband for a day and a half."),
+        make_complaint(category="billing"),  # about something else: a case of its own
+    ]  # fmt: skip
+    complaints_file = tmp_path / "complaints.json"
+    complaints_file.write_text(json.dumps([c.model_dump(mode="json") for c in own_words]), encoding="utf-8")
+    started_own = await run_cli(dev_env, TASK_QUEUE, "start", str(complaints_file), "--json", settings=data_settings)
+    assert started_own.returncode == 0, started_own.stderr
+    grace, other = json.loads(started_own.stdout)
+    assert (grace["outcome"], grace["workflow_id"]) == ("existing", f"complaint-{case_id_for(declared.id, 'c-2')}")
+    assert grace["incident_id"] == declared.id and grace["note"].startswith(f"matched to incident {declared.id}")
+    assert (other["outcome"], other["incident_id"]) == ("started", None)
 
     accept = await run_cli(
         dev_env,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from typing import Any
 
 import httpx
@@ -15,7 +16,7 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from complaints.incident import case_id_for
-from tests.incident_support import declaration
+from tests.incident_support import declaration, scheme
 from tests.support import PATIENCE, make_complaint
 
 pytestmark = pytest.mark.devserver
@@ -96,3 +97,46 @@ async def test_declare_upload_pages_approve_and_join_over_http(crm: httpx.AsyncC
     assert any(entry["incident_id"] == declared.id for entry in listed.json())
     unknown = await crm.get("/incidents/INC-none")
     assert unknown.status_code == 404
+
+
+async def test_a_complaint_naming_no_incident_joins_the_open_one_it_fits(crm: httpx.AsyncClient) -> None:
+    """Matched by the incident's category, product and dates: the listed customer's complaint goes to
+    their case, a customer not listed gets the scheme's offer, and any other complaint starts on its own."""
+    product = f"fibre-{uuid.uuid4().hex[:6]}"  # nothing else in the shared database is about it
+    loss_band = {"name": "loss", "measure": "proven_loss", "at_least": "0.01", "remedy": {"refund_proven_loss": True}}
+    declared = declaration(ended_at=None, products=[product], scheme={**scheme(), "bands": [loss_band]})
+    assert (await crm.post("/incidents", json=declared.model_dump(mode="json"))).status_code == 201
+    listed = [{"customer_id": "m-1", "name": "Ada", "email": "ada@example.com", "product": product,
+               "proven_loss": "12.00"}]  # fmt: skip
+    assert (await crm.post(f"/incidents/{declared.id}/customers", params={"by": "mgr-dana"}, json=listed)).is_success
+    await incident_at(crm, declared.id, "AwaitingApproval", eligible=1)
+    assert (await crm.post(f"/incidents/{declared.id}/approve", json={"approver_id": "alex"})).is_success
+    await incident_at(crm, declared.id, "Offered", offered=1)
+
+    def about_it(customer_id: str, **overrides: Any) -> dict[str, Any]:
+        fields = {"category": "service", "product": product, **overrides}
+        customer = {"id": customer_id, "name": "Ada", "email": "ada@example.com"}
+        return make_complaint(customer=customer, **fields).model_dump(mode="json")
+
+    listed_one = await crm.post("/complaints", json=about_it("m-1"))
+    assert listed_one.status_code == 200, listed_one.text
+    receipt = listed_one.json()
+    assert (receipt["outcome"], receipt["complaint_id"]) == ("existing", case_id_for(declared.id, "m-1"))
+    assert receipt["incident_id"] == declared.id
+    assert receipt["note"].startswith(f"matched to incident {declared.id} (Broadband outage in the North West; still")
+    assert "by its category service and product " + product in receipt["note"]
+
+    unlisted = await crm.post("/complaints", json=about_it("m-2", claimed_amount="30.00"))
+    assert unlisted.status_code == 201, unlisted.text
+    assert (unlisted.json()["outcome"], unlisted.json()["complaint_id"]) == ("offered", case_id_for(declared.id, "m-2"))
+    joined = await incident_at(crm, declared.id, "Offered", offered=2)
+    assert (joined["figures"]["by_status"]["offered"], joined["figures"]["reserved"]) == (2, "42.00")
+
+    other_category = await crm.post("/complaints", json=about_it("m-3", category="billing"))
+    other_product = await crm.post("/complaints", json=about_it("m-4", product="mobile"))
+    for answer in (other_category, other_product):
+        assert answer.status_code == 201, answer.text
+        assert (answer.json()["outcome"], answer.json()["incident_id"], answer.json()["note"]) == ("started", None, "")
+
+    closing = {"by": "mgr-dana", "lessons": "Fibre updates in stages", "preventive_measures": "Canary releases"}
+    assert (await crm.post(f"/incidents/{declared.id}/close", json=closing)).is_success
