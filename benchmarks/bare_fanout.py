@@ -1,8 +1,9 @@
 """The bare Temporal baseline of the incident fan-out benchmark: one workflow that, a page per
-activity, starts one small workflow per customer, each running one no-op activity (its letter).
+activity, starts one small workflow per customer, each running as many no-op activities, one
+after the other, as a proactive case runs up to its offer letter (its rules, then the letter).
 
-The same shape as an incident's fan-out (pages of starts with bounded concurrency, then one
-activity per case) and nothing else: no database, no scheme, no budget, no mail. Registered by
+The same shape as an incident's fan-out (pages of starts with bounded concurrency, then the
+case's activities) and nothing else: no database, no scheme, no budget, no mail. Registered by
 `bare_worker.py`.
 """
 
@@ -27,6 +28,7 @@ class FanoutSpec(BaseModel):
     customers: int
     page_size: int
     concurrency: int
+    activities_per_case: int = 2  # a proactive case's up to its letter: load_case_rules, send_message
 
 
 class OfferPage(BaseModel):
@@ -42,8 +44,9 @@ async def bare_letter() -> None:
 @workflow.defn(name=OFFER_NAME)
 class BareOffer:
     @workflow.run
-    async def run(self) -> None:
-        await workflow.execute_activity("bare_letter", start_to_close_timeout=timedelta(seconds=30))
+    async def run(self, activities: int) -> None:
+        for _ in range(activities):
+            await workflow.execute_activity("bare_letter", start_to_close_timeout=timedelta(seconds=30))
 
 
 class BareFanoutActivities:
@@ -61,6 +64,7 @@ class BareFanoutActivities:
                 with contextlib.suppress(WorkflowAlreadyStartedError):  # a retried page
                     await self._client.start_workflow(
                         OFFER_NAME,
+                        spec.activities_per_case,
                         id=f"{spec.prefix}-{number:06d}",
                         task_queue=activity.info().task_queue,
                         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,

@@ -9,7 +9,11 @@ and waits for approval; the clock starts at the approval. It prints the seconds 
 eligible customer has a case (the incident reaches Offered) and until every offer letter is in
 the mail sink, offers a second, the peak RSS of each worker, and the incident's and a case's
 history (events, KiB): far below Temporal's limits (51,200 events, 50 MiB). Then bare workers
-run `BareFanout` (bare_fanout.py): pages of starts of a workflow with one no-op activity.
+run `BareFanout` (bare_fanout.py): pages of starts of a workflow with as many no-op activities
+as a proactive case runs up to its letter (`--bare-activities`, 2: its rules and the letter).
+
+An offer is made when its letter is sent: the ratio is ours letters a second over bare's cases
+closed a second. The rate at which cases are started is printed too.
 """
 
 from __future__ import annotations
@@ -61,7 +65,13 @@ class Result:
 
     @property
     def rate(self) -> float:
+        """Cases started a second."""
         return self.customers / self.to_started
+
+    @property
+    def offer_rate(self) -> float:
+        """Offers made (letters sent; bare: cases closed) a second."""
+        return self.customers / self.to_letters
 
 
 def peak_rss_mib(pid: int) -> float:
@@ -178,12 +188,18 @@ async def ours(stack: Stack, client: Client, workers: int, customers: int, tag: 
     return Result("ours", workers, customers, started, letters, rss, events, kib, case_events)
 
 
-async def bare(stack: Stack, client: Client, workers: int, customers: int, tag: str) -> Result:
+async def bare(stack: Stack, client: Client, workers: int, customers: int, tag: str, activities: int) -> Result:
     pids = [
         (await stack.start_named_worker(client, f"bare-{tag}-{n}", BARE_WORKER, BARE_TASK_QUEUE)).process.pid
         for n in range(workers)
     ]
-    spec = FanoutSpec(prefix=f"bare-{tag}", customers=customers, page_size=PAGE_SIZE, concurrency=CONCURRENCY)
+    spec = FanoutSpec(
+        prefix=f"bare-{tag}",
+        customers=customers,
+        page_size=PAGE_SIZE,
+        concurrency=CONCURRENCY,
+        activities_per_case=activities,
+    )
     began = time.monotonic()
     handle = await client.start_workflow(FANOUT_NAME, spec, id=f"bare-fanout-{tag}", task_queue=BARE_TASK_QUEUE)
     await handle.result()
@@ -202,7 +218,7 @@ async def bare(stack: Stack, client: Client, workers: int, customers: int, tag: 
     return Result("bare", workers, customers, started, letters, rss, events, kib, case_events)
 
 
-async def run(customers: int, worker_counts: list[int], data_dir: Path) -> list[Result]:
+async def run(customers: int, worker_counts: list[int], data_dir: Path, bare_activities: int) -> list[Result]:
     rules = write_rules(data_dir, TIMINGS, version="incident-bench", name="incident-rules.toml")
     settings = {
         "BARE_TASK_QUEUE": BARE_TASK_QUEUE,
@@ -220,7 +236,7 @@ async def run(customers: int, worker_counts: list[int], data_dir: Path) -> list[
             tag = f"{uuid.uuid4().hex[:6]}w{workers}"
             results.append(await ours(stack, client, workers, customers, tag))
             report_one(results[-1])
-            results.append(await bare(stack, client, workers, customers, tag))
+            results.append(await bare(stack, client, workers, customers, tag, bare_activities))
             report_one(results[-1])
     finally:
         await stack.stop()
@@ -230,20 +246,23 @@ async def run(customers: int, worker_counts: list[int], data_dir: Path) -> list[
 def report_one(result: Result) -> None:
     typer.echo(
         f"  {result.kind} {result.workers} worker(s): {result.customers} started in {result.to_started:.1f}s "
-        f"({result.rate:.1f}/s), letters after {result.to_letters:.1f}s; peak RSS {result.peak_rss_mib:.0f} MiB; "
+        f"({result.rate:.1f}/s), letters after {result.to_letters:.1f}s ({result.offer_rate:.1f}/s); "
+        f"peak RSS {result.peak_rss_mib:.0f} MiB; "
         f"fan-out history {result.history_events} events / {result.history_kib:.0f} KiB; a case {result.case_events}"
     )
 
 
 def report(results: list[Result]) -> None:
     typer.echo(
-        "\n| workers | customers | offered /s ours / bare | ratio | all started ours / bare | all letters ours / bare "
+        "\n| workers | customers | offers /s ours / bare | ratio | cases started /s ours / bare "
+        "| all started ours / bare | all letters ours / bare "
         "| worker peak RSS ours / bare | fan-out history ours / bare | a case's history ours / bare |"
     )
-    typer.echo("|---|---|---|---|---|---|---|---|---|")
+    typer.echo("|---|---|---|---|---|---|---|---|---|---|")
     for our, base in zip(results[0::2], results[1::2], strict=True):
         typer.echo(
-            f"| {our.workers} | {our.customers} | {our.rate:.1f} / {base.rate:.1f} | {our.rate / base.rate:.2f} "
+            f"| {our.workers} | {our.customers} | {our.offer_rate:.1f} / {base.offer_rate:.1f} "
+            f"| {our.offer_rate / base.offer_rate:.2f} | {our.rate:.1f} / {base.rate:.1f} "
             f"| {our.to_started:.0f} s / {base.to_started:.0f} s | {our.to_letters:.0f} s / {base.to_letters:.0f} s "
             f"| {our.peak_rss_mib:.0f} / {base.peak_rss_mib:.0f} MiB "
             f"| {our.history_events} ev, {our.history_kib:.0f} KiB "
@@ -255,9 +274,12 @@ def report(results: list[Result]) -> None:
 def main(
     customers: Annotated[int, typer.Option(min=1, help="affected customers (all eligible)")] = 10_000,
     workers: Annotated[list[int] | None, typer.Option(help="worker processes (repeatable; default 1 and 2)")] = None,
+    bare_activities: Annotated[
+        int, typer.Option(min=1, help="no-op activities per bare case: a proactive case's up to its letter")
+    ] = 2,
 ) -> None:
     with tempfile.TemporaryDirectory(prefix="incident-fanout-") as scratch:
-        report(asyncio.run(run(customers, workers or [1, 2], Path(scratch))))
+        report(asyncio.run(run(customers, workers or [1, 2], Path(scratch), bare_activities)))
 
 
 if __name__ == "__main__":
