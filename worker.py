@@ -42,7 +42,7 @@ def build_worker(client: Client, settings: Settings, activities: ComplaintActivi
         activities=activities.all()
         + CasePriority(client).all()
         + DoctorActivities.for_worker(client, settings, activities.engine).all()
-        + IncidentActivities(client, settings, activities.engine).all(),
+        + IncidentActivities(client, settings, activities.engine, activities.rules_file).all(),
         workflow_runner=workflow_runner(),
         max_cached_workflows=settings.worker_max_cached_workflows,
         max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,

@@ -301,6 +301,22 @@ async def writing(engine: AsyncEngine, *, urgent: bool = False) -> AsyncIterator
         yield conn
 
 
+async def insert_new(conn: AsyncConnection, table: Table, rows: list[dict[str, Any]], key: str) -> set[Any]:
+    """Insert the rows whose unique `key` is not taken, in one statement: the keys this call inserted.
+
+    Where another transaction is inserting the same key, PostgreSQL waits for it to end; give
+    the rows in one order (sorted by key) so that two such inserts cannot wait on each other.
+    """
+    if not rows:
+        return set()
+    dialect = conn.dialect.name
+    if dialect not in ("sqlite", "postgresql"):
+        return {row[key] for row in rows if await insert_or_ignore(conn, table, row, key)}
+    dialect_insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
+    statement = dialect_insert(table).values(rows).on_conflict_do_nothing(index_elements=[key]).returning(table.c[key])
+    return set((await conn.execute(statement)).scalars())
+
+
 async def insert_or_ignore(conn: AsyncConnection, table: Table, values: dict[str, Any], key: str) -> bool:
     """Insert unless a row with the same unique `key` exists; True if this call inserted it.
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import re
+import tomllib
 from decimal import Decimal
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio import activity
 from temporalio.client import Client, WorkflowHandle
@@ -28,6 +30,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from activities.config import ActivityConfig
 from activities.incident_store import IncidentStore, StoredCustomer
+from activities.rules_file import RulesFile
 from complaints import contracts
 from complaints.actions import CustomerMessage
 from complaints.case import ComplaintWorkflowInput
@@ -49,6 +52,7 @@ from complaints.incident_records import (
     OfferPageResult,
 )
 from complaints.intake import ComplaintInput, Customer, workflow_id_for
+from complaints.rules import CaseRules
 from complaints.scheme import BandTotal, SchemeEstimate, assess
 
 # What the cases carry (workflows/search_attributes.py; a test keeps them equal). Activities do
@@ -64,9 +68,12 @@ _RULE = re.compile(r"^rule (\w+):")
 
 
 class IncidentActivities:
-    def __init__(self, client: Client, settings: ActivityConfig, engine: AsyncEngine) -> None:
+    def __init__(
+        self, client: Client, settings: ActivityConfig, engine: AsyncEngine, rules: RulesFile | None = None
+    ) -> None:
         self._client = client
         self._settings = settings
+        self._rules = rules  # the cases' rules, pinned when each is started (else each loads them)
         self.store = IncidentStore(engine)
 
     def all(self) -> list[Any]:
@@ -133,35 +140,25 @@ class IncidentActivities:
 
     @activity.defn(name=contracts.OFFER_PAGE.name)
     async def offer_page(self, request: OfferPageRequest) -> OfferPageResult:
+        """Offer the next page of eligible customers, `incident_concurrency` at a time, until the
+        budget runs short. A retried page finds its holds made and its cases started: no customer
+        is written to twice."""
         declaration = await self._declaration(request.incident_id)
         version = declaration.scheme.version
         page = await self.store.next_to_offer(declaration.id, version, self._settings.incident_page_size)
-        starts = asyncio.Semaphore(self._settings.incident_concurrency)
         pace = _Pace(self._settings.incident_offers_per_second)
+        size = self._settings.incident_concurrency
         offered = already = 0
-        short = asyncio.Event()
-
-        async def offer(entry: StoredCustomer) -> None:
-            nonlocal offered, already
-            async with starts:
-                if short.is_set():
-                    return
-                case_id = case_id_for(declaration.id, entry.customer.customer_id)
-                if not await self._hold_first_offer(declaration, entry, case_id):
-                    short.set()
-                    return
-                await pace.wait()
-                started = await self._start_case(declaration, entry, case_id, request.approved_by)
-                await self.store.mark_offered(declaration.id, entry.customer.customer_id, case_id)
-                offered, already = offered + started, already + (not started)
-                activity.heartbeat(offered + already)
-
-        await asyncio.gather(*(offer(entry) for entry in page))
+        short = False
+        for first in range(0, len(page), size):
+            started, short = await self._offer_batch(declaration, page[first : first + size], pace, request.approved_by)
+            offered, already = offered + sum(started), already + len(started) - sum(started)
+            activity.heartbeat(offered + already)
+            if short:
+                break
         more = bool(await self.store.next_to_offer(declaration.id, version, 1))
         in_all, _, _, _ = await self.store.eligible_totals(declaration.id, version)
-        return OfferPageResult(
-            offered=offered, already=already, budget_short=short.is_set(), more=more, offered_in_all=in_all
-        )
+        return OfferPageResult(offered=offered, already=already, budget_short=short, more=more, offered_in_all=in_all)
 
     @activity.defn(name=contracts.JOIN_INCIDENT.name)
     async def join_incident(self, request: JoinRequest) -> JoinResult:
@@ -201,7 +198,7 @@ class IncidentActivities:
             reason = "the incident's budget cannot hold another offer now: the complaint is handled on its own"
             return JoinResult(outcome=JoinOutcome.OWN_CASE, case_id=case_id, reason=reason)
         started = await self._start_case(declaration, listed, case_id, request.approved_by, note=complaint.description)
-        await self.store.mark_offered(declaration.id, customer_id, case_id)
+        await self.store.mark_offered(declaration.id, {customer_id: case_id})
         if not started:
             await self._add_message(case_id, complaint)
             return JoinResult(outcome=JoinOutcome.EXISTING, case_id=case_id)
@@ -209,7 +206,7 @@ class IncidentActivities:
 
     @activity.defn(name=contracts.CLOSE_INCIDENT.name)
     async def close_incident(self, closing: IncidentClosing) -> None:
-        stats = await self.store.stats(closing.incident_id)
+        stats = await self.store.figures.stats(closing.incident_id)
         report = {
             "closed_by": closing.closed_by,
             "lessons": closing.lessons,
@@ -226,9 +223,45 @@ class IncidentActivities:
             raise LookupError(f"incident {incident_id} has no row in the app database")
         return declaration
 
+    async def _offer_batch(
+        self, declaration: IncidentDeclaration, batch: list[StoredCustomer], pace: _Pace, approved_by: str
+    ) -> tuple[list[bool], bool]:
+        """Hold the batch's offers (one transaction, up to the first the budget cannot cover),
+        start their cases at once (paced: each mails its letter), then mark them offered (one
+        transaction): (started by this call, for each case; the budget ran short)."""
+        cases = {entry.customer.customer_id: case_id_for(declaration.id, entry.customer.customer_id) for entry in batch}
+        moves = [self._first_offer(declaration, entry, cases[entry.customer.customer_id]) for entry in batch]
+        held = batch[: await self.store.reserve_until_short(moves)]
+
+        async def start(entry: StoredCustomer) -> bool:
+            await pace.wait()
+            return await self._start_case(declaration, entry, cases[entry.customer.customer_id], approved_by)
+
+        started = list(await asyncio.gather(*(start(entry) for entry in held)))
+        await self.store.mark_offered(
+            declaration.id, {e.customer.customer_id: cases[e.customer.customer_id] for e in held}
+        )
+        return started, len(held) < len(batch)
+
+    def _case_rules(self) -> CaseRules | None:
+        """The rules file as the cases would load it; None if it cannot be read now: each case then
+        loads it itself, and a broken file shows on the case as it does on any complaint."""
+        if self._rules is None:
+            return None
+        try:
+            return self._rules.load()
+        except (OSError, tomllib.TOMLDecodeError, ValidationError) as error:
+            activity.logger.warning("cases will load their rules themselves: %s", type(error).__name__)
+            return None
+
     async def _hold_first_offer(self, declaration: IncidentDeclaration, entry: StoredCustomer, case_id: str) -> bool:
+        return (await self.store.move(self._first_offer(declaration, entry, case_id))).fits
+
+    @staticmethod
+    def _first_offer(declaration: IncidentDeclaration, entry: StoredCustomer, case_id: str) -> BudgetMove:
+        """The hold of a customer's first offer, under the key the case itself would use for it."""
         assert entry.offer is not None
-        move = BudgetMove(
+        return BudgetMove(
             incident_id=declaration.id,
             case_id=case_id,
             customer_id=entry.customer.customer_id,
@@ -237,8 +270,6 @@ class IncidentActivities:
             amount=entry.offer.total,
             status=AffectedStatus.OFFERED,
         )
-        result = await self.store.move(move)
-        return result.fits
 
     async def _start_case(
         self, declaration: IncidentDeclaration, entry: StoredCustomer, case_id: str, approved_by: str, note: str = ""
@@ -276,7 +307,7 @@ class IncidentActivities:
         try:
             await self._client.start_workflow(
                 CASE_WORKFLOW,
-                ComplaintWorkflowInput(complaint=complaint, incident=link),
+                ComplaintWorkflowInput(complaint=complaint, incident=link, rules=self._case_rules()),
                 id=workflow_id_for(case_id),
                 task_queue=activity.info().task_queue,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,

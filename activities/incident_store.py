@@ -13,15 +13,16 @@ from decimal import Decimal
 from typing import Any, cast
 
 from pydantic import BaseModel
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.schema import Table
 
 from activities.db import AffectedRow, BudgetMoveRow, IncidentRow, insert_or_ignore, utcnow, writing
-from activities.incident_figures import IncidentFigures, IncidentListing, IncidentStats, money_sum
+from activities.incident_budget import IncidentBudget, listing_key
+from activities.incident_figures import IncidentFigures, money_sum
 from complaints.affected import AffectedCustomer, ListedCustomer
 from complaints.incident import IncidentDeclaration
-from complaints.incident_records import AffectedStatus, BudgetMove, BudgetMoveKind, BudgetMoveResult, IncidentOpening
+from complaints.incident_records import AffectedStatus, IncidentOpening
 from complaints.intake import ComplaintInput
 from complaints.remedies import Proposal
 from complaints.scheme import Assessment
@@ -50,10 +51,6 @@ class StagingResult(BaseModel):
     already_listed: list[str]  # customer ids listed by an earlier upload
 
 
-def listing_key(incident_id: str, customer_id: str) -> str:
-    return f"{incident_id}/{customer_id}"
-
-
 def _stored(row: Any) -> StoredCustomer:
     return StoredCustomer(
         row=row.row,
@@ -69,9 +66,12 @@ def _stored(row: Any) -> StoredCustomer:
     )
 
 
-class IncidentStore:
+class IncidentStore(IncidentBudget):
+    """The incident, its affected customers and (from `IncidentBudget`) its one budget."""
+
     def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
+        super().__init__(engine)
+        self.figures = IncidentFigures(engine)  # what `incident show` and `incident list` print
 
     # -- the incident ---------------------------------------------------------------------------------
 
@@ -123,9 +123,6 @@ class IncidentStore:
         )
         async with writing(self._engine) as conn:
             await conn.execute(statement)
-
-    async def incidents(self) -> list[IncidentListing]:
-        return await IncidentFigures(self._engine).incidents()
 
     # -- the affected customers -----------------------------------------------------------------------
 
@@ -251,14 +248,26 @@ class IncidentStore:
         async with self._engine.connect() as conn:
             return [_stored(row) for row in (await conn.execute(statement)).all()]
 
-    async def mark_offered(self, incident_id: str, customer_id: str, case_id: str) -> None:
+    async def mark_offered(self, incident_id: str, cases: dict[str, str]) -> None:
+        """These customers (id: their case id) have their case: in one transaction, each once."""
+        if not cases:
+            return
         statement = (
             update(_affected)
-            .where(_affected.c.listing_key == listing_key(incident_id, customer_id), _affected.c.case_id.is_(None))
-            .values(case_id=case_id, status=AffectedStatus.OFFERED.value, offered_at=utcnow(), updated_at=utcnow())
+            .where(_affected.c.listing_key == bindparam("b_key"), _affected.c.case_id.is_(None))
+            .values(
+                case_id=bindparam("b_case"),
+                status=AffectedStatus.OFFERED.value,
+                offered_at=utcnow(),
+                updated_at=utcnow(),
+            )
         )
+        rows = [
+            {"b_key": listing_key(incident_id, customer_id), "b_case": case_id}
+            for customer_id, case_id in cases.items()
+        ]
         async with writing(self._engine) as conn:
-            await conn.execute(statement)
+            await conn.execute(statement, rows)
 
     async def eligible_totals(self, incident_id: str, scheme_version: int) -> tuple[int, Decimal, int, Decimal]:
         """(offered, their offers' total, eligible not offered, their total) under this scheme version."""
@@ -277,99 +286,3 @@ class IncidentStore:
             done_count, done_sum = (await conn.execute(offered)).one()
             wait_count, wait_sum = (await conn.execute(waiting)).one()
         return int(done_count), money_sum(done_sum), int(wait_count), money_sum(wait_sum)
-
-    # -- the budget ----------------------------------------------------------------------------------------
-
-    async def set_budget(self, incident_id: str, budget: Decimal) -> None:
-        async with writing(self._engine) as conn:
-            await conn.execute(update(_incidents).where(_incidents.c.incident_id == incident_id).values(budget=budget))
-
-    async def move(self, move: BudgetMove) -> BudgetMoveResult:
-        """Apply one move once. A reserve (or a payment beyond the hold) that does not fit changes nothing."""
-        async with writing(self._engine, urgent=True) as conn:
-            first = await insert_or_ignore(
-                conn,
-                _moves,
-                {
-                    "key": move.key,
-                    "incident_id": move.incident_id,
-                    "case_id": move.case_id,
-                    "kind": move.kind.value,
-                    "amount": move.amount,
-                    "fits": True,
-                    "at": utcnow(),
-                },
-                key="key",
-            )
-            row = await self._customer_row(conn, move)
-            if not first:
-                fitted = (await conn.execute(select(_moves.c.fits).where(_moves.c.key == move.key))).scalar_one()
-                return await self._result(conn, move.incident_id, row, applied=False, fits=bool(fitted))
-            reserved, paid = row.reserved, row.paid
-            if move.kind is BudgetMoveKind.RESERVE:
-                new_reserved, new_paid = move.amount, paid
-            elif move.kind is BudgetMoveKind.PAY:
-                new_reserved, new_paid = max(reserved - move.amount, ZERO), paid + move.amount
-            else:
-                new_reserved, new_paid = ZERO, paid
-            delta = (new_reserved + new_paid) - (reserved + paid)
-            if not await self._commit(conn, move.incident_id, delta):
-                # no key left behind: the same move may be tried again once the budget is raised
-                await conn.execute(delete(_moves).where(_moves.c.key == move.key))
-                return await self._result(conn, move.incident_id, row, applied=False, fits=False)
-            values: dict[str, Any] = {"reserved": new_reserved, "paid": new_paid, "updated_at": utcnow()}
-            if move.status is not None:
-                values["status"] = move.status.value
-            if move.kind is BudgetMoveKind.PAY:
-                values["paid_at"] = utcnow()
-            await conn.execute(update(_affected).where(_affected.c.id == row.id).values(values))
-            row = await self._customer_row(conn, move)
-            return await self._result(conn, move.incident_id, row, applied=True, fits=True)
-
-    async def _commit(self, conn: AsyncConnection, incident_id: str, delta: Decimal) -> bool:
-        """Add `delta` to what is committed; an increase only if it stays within the budget."""
-        where = [_incidents.c.incident_id == incident_id]
-        if delta > 0:
-            where.append(_incidents.c.committed + delta <= _incidents.c.budget)
-        result = await conn.execute(
-            update(_incidents)
-            .where(*where)
-            .values(committed=_incidents.c.committed + delta)
-            .returning(_incidents.c.committed)
-        )
-        return result.first() is not None
-
-    async def _customer_row(self, conn: AsyncConnection, move: BudgetMove) -> Any:
-        statement = select(_affected).where(_affected.c.listing_key == listing_key(move.incident_id, move.customer_id))
-        if conn.dialect.name == "postgresql":
-            statement = statement.with_for_update()
-        row = (await conn.execute(statement)).one_or_none()
-        if row is None:
-            raise LookupError(f"incident {move.incident_id}: customer {move.customer_id} is not listed")
-        return row
-
-    async def _result(
-        self, conn: AsyncConnection, incident_id: str, row: Any, *, applied: bool, fits: bool
-    ) -> BudgetMoveResult:
-        budget, committed = (
-            await conn.execute(
-                select(_incidents.c.budget, _incidents.c.committed).where(_incidents.c.incident_id == incident_id)
-            )
-        ).one()
-        return BudgetMoveResult(
-            applied=applied, fits=fits, reserved=row.reserved, paid=row.paid, remaining=budget - committed
-        )
-
-    async def remaining(self, incident_id: str) -> Decimal:
-        async with self._engine.connect() as conn:
-            budget, committed = (
-                await conn.execute(
-                    select(_incidents.c.budget, _incidents.c.committed).where(_incidents.c.incident_id == incident_id)
-                )
-            ).one()
-        return cast(Decimal, budget - committed)
-
-    # -- what `incident show` prints --------------------------------------------------------------------
-
-    async def stats(self, incident_id: str) -> IncidentStats | None:
-        return await IncidentFigures(self._engine).stats(incident_id)

@@ -104,7 +104,7 @@ class ComplaintWorkflow:
     @workflow.run
     async def run(self, params: ComplaintWorkflowInput) -> CaseOutcome:
         if not self._case.exists:
-            await open_case(self._case, self._clocks, self._attention, params.complaint, params.incident)
+            await open_case(self._case, self._clocks, self._attention, params.complaint, params.incident, params.rules)
             self._display.show_what_never_changes()
         self._display.refresh()
         self._background.start()

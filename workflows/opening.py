@@ -13,6 +13,11 @@ with workflow.unsafe.imports_passed_through():
     from complaints.case import CaseState
     from complaints.incident import IncidentLink
     from complaints.intake import ComplaintInput
+    from complaints.rules import CaseRules
+
+# Cases started with their rules (an incident's fan-out) use them instead of loading them; a case
+# that an older worker began by loading its rules replays that way.
+RULES_FROM_STARTER_PATCH = "rules-pinned-by-starter"
 
 
 async def open_case(
@@ -21,8 +26,12 @@ async def open_case(
     attention: Attention,
     complaint: ComplaintInput,
     incident: IncidentLink | None = None,
+    pinned: CaseRules | None = None,
 ) -> None:
-    rules = await load_case_rules()
+    if pinned is not None and workflow.patched(RULES_FROM_STARTER_PATCH):
+        rules = pinned
+    else:
+        rules = await load_case_rules()
     now = workflow.now()
     owner_id = rules.routing[complaint.category].owner
     received_at = complaint.received_at or now

@@ -179,7 +179,7 @@ async def summary(client: Client, incident_id: str) -> IncidentSummary:
 async def figures(database_url: str, incident_id: str) -> IncidentStats | None:
     engine = make_engine(database_url)
     try:
-        return await IncidentStore(engine).stats(incident_id)
+        return await IncidentStore(engine).figures.stats(incident_id)
     finally:
         await engine.dispose()
 
@@ -188,7 +188,7 @@ async def listing(database_url: str) -> list[IncidentListing]:
     engine = make_engine(database_url)
     try:
         await upgrade_to_head(engine)
-        return await IncidentStore(engine).incidents()
+        return await IncidentStore(engine).figures.incidents()
     finally:
         await engine.dispose()
 

@@ -3,7 +3,6 @@ backend and module, and the incidents, customers and budget moves the tests buil
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -104,7 +103,7 @@ async def with_offered_customers(store: IncidentStore, count: int, budget: str =
     incident_id = await new_incident(store, budget)
     customer_ids = [f"c-{number}" for number in range(count)]
     assert (await store.stage(incident_id, listed(*customer_ids))).added == count
-    await asyncio.gather(*(store.mark_offered(incident_id, c, case_id_for(incident_id, c)) for c in customer_ids))
+    await store.mark_offered(incident_id, {c: case_id_for(incident_id, c) for c in customer_ids})
     return incident_id, customer_ids
 
 

@@ -8,6 +8,9 @@ at a time until stdin closes:
     in:  "go"                       (sent to every racer once all are ready: they start together)
     out: {"results": [[key, BudgetMoveResult], ...]}   (in the order of the moves)
 
+With "batch": N in the order, the moves go in batches of N through `reserve_until_short` (as the
+fan-out holds its offers), and each result is whether that batch held the move: [key, true|false].
+
 The moves run together in this process too (`asyncio.gather`), so the writers race both within
 the process and across the processes. Started once per test module, so the imports are paid once.
 """
@@ -45,6 +48,16 @@ async def race(order: dict[str, Any]) -> None:
         write({"ready": True})
         if (await read_line()).strip() != "go":
             raise SystemExit("expected go")
+        if batch := order.get("batch"):
+            batches = [moves[first : first + batch] for first in range(0, len(moves), batch)]
+            counts = await asyncio.gather(*(store.reserve_until_short(part) for part in batches))
+            held = [
+                [move.key, n < count]
+                for part, count in zip(batches, counts, strict=True)
+                for n, move in enumerate(part)
+            ]
+            write({"results": held})
+            return
         results = await asyncio.gather(*(store.move(move) for move in moves))
         write(
             {

@@ -90,14 +90,46 @@ async def race(
     racers: list[Racer], database: Database, shares: list[list[BudgetMove]]
 ) -> list[tuple[str, BudgetMoveResult]]:
     """Each racer gets its share; all start together once every one has its engine connected."""
+    answers = await _race(racers, database, shares, batch=None)
+    return [(key, BudgetMoveResult.model_validate(result)) for answer in answers for key, result in answer["results"]]
+
+
+async def _race(
+    racers: list[Racer], database: Database, shares: list[list[BudgetMove]], batch: int | None
+) -> list[dict[str, Any]]:
     assert len(shares) == len(racers)
     for racer, share in zip(racers, shares, strict=True):
-        order = {"url": database.url, "schema": database.schema, "moves": [m.model_dump(mode="json") for m in share]}
-        await racer.send(order)
+        moves = [m.model_dump(mode="json") for m in share]
+        await racer.send({"url": database.url, "schema": database.schema, "moves": moves, "batch": batch})
     assert [await racer.receive() for racer in racers] == [{"ready": True}] * len(racers)
     await asyncio.gather(*(racer.send("go") for racer in racers))
-    answers = await asyncio.gather(*(racer.receive() for racer in racers))
-    return [(key, BudgetMoveResult.model_validate(result)) for answer in answers for key, result in answer["results"]]
+    return list(await asyncio.gather(*(racer.receive() for racer in racers)))
+
+
+async def test_batches_of_holds_from_several_processes_never_exceed_the_budget(
+    store: IncidentStore, database: Database, racers: list[Racer]
+) -> None:
+    """The fan-out's way: 200 first offers of 7.00 against 1000.00 held in batches of 20 at once from
+    several processes, each process also retrying another's batches (a retried page racing its first
+    attempt), alongside single reserves of the same keys: exactly 142 fit, each held once."""
+    customers, budget, amount = 200, Decimal("1000.00"), Decimal("7.00")
+    incident_id, cases = await with_offered_customers(store, customers, budget=str(budget))
+    moves = [move(incident_id, case, f"reserve:{case}", RESERVE, str(amount)) for case in cases]
+    owners = [moves[number::RACERS] for number in range(RACERS)]
+    shares = [[*owners[number], *owners[(number + 1) % RACERS][:20]] for number in range(RACERS)]
+    batched, single = await asyncio.gather(
+        _race(racers[1:], database, shares[1:], batch=20), _race(racers[:1], database, shares[:1], batch=None)
+    )
+
+    held_by = {key for answer in batched for key, fits in answer["results"] if fits}
+    held_by |= {key for answer in single for key, result in answer["results"] if result["fits"]}
+    holders = {case for case, (reserved, _) in (await holds(database, incident_id)).items() if reserved}
+    assert len(holders) == int(budget // amount) == 142
+    assert holders == {key.removeprefix(f"{incident_id}:reserve:") for key in held_by}
+    total = await committed(database, incident_id)
+    assert total == len(holders) * amount == Decimal("994.00") <= budget
+    recorded = await recorded_moves(database, incident_id)
+    assert sorted(key for key, _, _ in recorded) == sorted(held_by)  # each key once; none for what did not fit
 
 
 async def test_concurrent_reserves_from_several_processes_never_exceed_the_budget(
@@ -142,7 +174,7 @@ async def test_concurrent_reserves_from_several_processes_never_exceed_the_budge
     recorded = await recorded_moves(database, incident_id)
     assert sorted(key for key, _, fits in recorded if fits) == sorted(key for key, _, _ in recorded) == sorted(fitted)
     assert await store.remaining(incident_id) == Decimal("6.00")
-    stats = await store.stats(incident_id)
+    stats = await store.figures.stats(incident_id)
     assert stats is not None
     assert (stats.reserved, stats.paid, stats.remaining) == (total, Decimal("0.00"), Decimal("6.00"))
 
@@ -204,7 +236,7 @@ async def test_concurrent_reserves_payments_and_releases_keep_the_books_balanced
     holding = sum(1 for case in reserving if held[case][0])
     least = (budget - raise_to - paid_total - len(releasing) * hold) / raise_to
     assert holding == len(reserving) or holding > least
-    stats = await store.stats(incident_id)
+    stats = await store.figures.stats(incident_id)
     assert stats is not None
     assert stats.reserved + stats.paid == total and stats.paid == paid_total
     assert stats.by_status["paid"] == len(paying) and stats.by_status["closed"] == len(releasing)

@@ -52,7 +52,7 @@ async def test_an_incident_is_opened_once_and_keeps_its_declaration(store: Incid
     assert amended is not None and amended.scheme.version == 2
     assert await store.remaining(incident_id) == Decimal("3000.00")
 
-    listing = {entry.incident_id: entry for entry in await store.incidents()}[incident_id]
+    listing = {entry.incident_id: entry for entry in await store.figures.incidents()}[incident_id]
     assert (listing.status, listing.budget, listing.committed, listing.currency) == (
         "open",
         Decimal("3000.00"),
@@ -69,7 +69,7 @@ async def test_closing_is_once_and_keeps_the_report(store: IncidentStore, databa
     await store.close(incident_id, closed_at, {"lessons": "more capacity"})
     assert incident_id not in {found.id for found in await store.open_declarations()}  # complaints no longer match it
     await store.close(incident_id, closed_at + timedelta(days=1), {"lessons": "second close"})
-    stats = await store.stats(incident_id)
+    stats = await store.figures.stats(incident_id)
     assert stats is not None and stats.status == "closed"
     async with database.engine.connect() as conn:
         row = (await conn.execute(select(_incidents).where(_incidents.c.incident_id == incident_id))).one()
@@ -94,7 +94,7 @@ async def test_a_customer_is_staged_once_per_incident(store: IncidentStore) -> N
 
     other = await new_incident(store)
     assert (await store.stage(other, listed("c-1"))).added == 1  # another incident: another listing
-    stats = await store.stats(incident_id)
+    stats = await store.figures.stats(incident_id)
     assert stats is not None and stats.affected == 3 and stats.by_status["listed"] == 3
 
 
@@ -132,8 +132,8 @@ async def test_assessments_are_saved_and_each_eligible_customer_is_offered_once(
     assert await store.eligible_totals(incident_id, 1) == (0, Decimal("0.00"), 2, Decimal("25.00"))
 
     case_id = case_id_for(incident_id, "c-1")
-    await store.mark_offered(incident_id, "c-1", case_id)
-    await store.mark_offered(incident_id, "c-1", "another-case")  # a second offer changes nothing
+    await store.mark_offered(incident_id, {"c-1": case_id})
+    await store.mark_offered(incident_id, {"c-1": "another-case"})  # a second offer changes nothing
     offered = await store.find(incident_id, "c-1")
     assert offered is not None and offered.case_id == case_id and offered.status is AffectedStatus.OFFERED
     assert [entry.customer.customer_id for entry in await store.next_to_offer(incident_id, 1, limit=10)] == ["c-3"]
@@ -210,7 +210,7 @@ async def test_budget_moves_reserve_adjust_pay_and_release(store: IncidentStore,
     assert {case_id for _, case_id, _ in moves} == {case_id_for(incident_id, case), case_id_for(incident_id, other)}
     found = await store.find(incident_id, case)
     assert found is not None and found.status is AffectedStatus.CLOSED  # the status the last move carried
-    stats = await store.stats(incident_id)
+    stats = await store.figures.stats(incident_id)
     assert stats is not None and stats.by_status["paid"] == 0 and stats.by_status["closed"] == 1
 
 
@@ -246,6 +246,24 @@ async def test_a_larger_budget_lets_the_same_reserve_fit(store: IncidentStore) -
     assert (released.fits, released.reserved, released.remaining) == (True, Decimal("0.00"), Decimal("5.00"))
 
 
+async def test_a_batch_of_holds_stops_at_the_first_that_does_not_fit_and_applies_each_once(
+    store: IncidentStore, database: Database
+) -> None:
+    incident_id, cases = await with_offered_customers(store, 4, budget="25.00")
+    holds = [move(incident_id, case, f"hold-{case}", RESERVE, "10.00") for case in cases]
+    assert await store.reserve_until_short(holds) == 2  # the third would take 30.00 of 25.00
+    assert await committed(database, incident_id) == Decimal("20.00")
+    assert sorted(key for key, *_ in await recorded_moves(database, incident_id)) == [
+        f"{incident_id}:hold-c-0",
+        f"{incident_id}:hold-c-1",
+    ]  # the one that did not fit left no key: it may be tried again
+    assert await store.reserve_until_short(holds[:2]) == 2  # a retried batch: held already, nothing added
+    assert await committed(database, incident_id) == Decimal("20.00")
+    await store.set_budget(incident_id, Decimal("40.00"))
+    assert await store.reserve_until_short(holds) == 4
+    assert await committed(database, incident_id) == Decimal("40.00")
+
+
 async def test_the_stats_count_sum_and_time_what_happened(store: IncidentStore) -> None:
     incident_id, cases = await with_offered_customers(store, 4, budget="500.00")
     await store.stage(incident_id, listed("c-listed", first_row=9))
@@ -263,7 +281,7 @@ async def test_the_stats_count_sum_and_time_what_happened(store: IncidentStore) 
     await store.move(move(incident_id, cases[3], "p3", PAY, "35.00", status=AffectedStatus.PAID))
     await store.move(move(incident_id, cases[3], "x3", RELEASE, status=AffectedStatus.CLOSED))
 
-    stats = await store.stats(incident_id)
+    stats = await store.figures.stats(incident_id)
     assert stats is not None
     assert (stats.incident_id, stats.title, stats.status, stats.currency) == (
         incident_id,
@@ -285,12 +303,12 @@ async def test_the_stats_count_sum_and_time_what_happened(store: IncidentStore) 
     # Two payments, made moments after the offers.
     assert stats.days_to_payment_p50 is not None and stats.days_to_payment_p90 is not None
     assert 0 <= stats.days_to_payment_p50 <= stats.days_to_payment_p90 < 0.01
-    assert await store.stats("INC-nobody") is None
+    assert await store.figures.stats("INC-nobody") is None
 
 
 async def test_an_incident_without_payments_has_no_payment_times(store: IncidentStore) -> None:
     incident_id = await new_incident(store)
-    stats = await store.stats(incident_id)
+    stats = await store.figures.stats(incident_id)
     assert stats is not None
     assert (stats.affected, stats.reserved, stats.paid, stats.open_cases) == (0, Decimal("0.00"), Decimal("0.00"), 0)
     assert (stats.days_to_payment_p50, stats.days_to_payment_p90) == (None, None)

@@ -85,7 +85,7 @@ async def test_a_worker_killed_during_the_fan_out_leaves_no_customer_offered_twi
             case_id: mail_kinds(session_mail_sink.directory, case_id).count("incident_offer") for case_id in case_ids
         }
         assert set(letters.values()) == {1}, {case_id: n for case_id, n in letters.items() if n != 1}
-        stats = await store.stats(declared.id)
+        stats = await store.figures.stats(declared.id)
         assert stats is not None
         assert stats.by_status["offered"] == CUSTOMERS and stats.reserved == Decimal("10.00") * CUSTOMERS
         assert stats.remaining == Decimal("5000.00") - Decimal("10.00") * CUSTOMERS

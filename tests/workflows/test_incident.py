@@ -132,7 +132,7 @@ async def test_fifty_customers_offered_once_each_and_their_answers_move_the_budg
         ),
         lambda now: f"answers not reflected: {now}",
     )
-    stats = await store.stats(declared.id)
+    stats = await store.figures.stats(declared.id)
     assert stats is not None
     assert stats.paid == Decimal("65.00")  # 5 x 10.00 accepted + the counter of 15.00
     assert stats.reserved == Decimal("650.00") - Decimal("50.00") - Decimal("10.00") - Decimal("30.00")

@@ -3,7 +3,7 @@ current code, and so do the saved ones (`tests/histories/incident-*.json`, `proa
 replayed with every other saved history by test_replay.py). To save new ones:
 
     COMPLAINTS_SAVE_INCIDENT_HISTORY=tests/histories/incident-v1.json \\
-    COMPLAINTS_SAVE_PROACTIVE_HISTORY=tests/histories/proactive-case-v1.json \\
+    COMPLAINTS_SAVE_PROACTIVE_HISTORY=tests/histories/proactive-case-v2-pinned-rules.json \\
         .venv/bin/python -m pytest tests/workflows/test_replay_incident.py
 """
 
@@ -27,6 +27,7 @@ from tests.support import Handle, reach, skip
 from tests.workflows.test_replay import replayer, save_history
 from workflows import ComplaintWorkflow
 from workflows.incident import IncidentWorkflow
+from workflows.opening import RULES_FROM_STARTER_PATCH
 
 
 async def record_an_incident(
@@ -74,6 +75,19 @@ async def test_a_fresh_incident_and_its_proactive_case_replay(
     time_env: WorkflowEnvironment, client: Client, activities: ComplaintActivities
 ) -> None:
     incident, case = await record_an_incident(time_env, client, IncidentStore(activities.engine))
+    # The fan-out pinned the case's rules: the case did not load them (a patch marks the new way).
+    scheduled = [
+        event.activity_task_scheduled_event_attributes.activity_type.name
+        for event in case.events
+        if event.HasField("activity_task_scheduled_event_attributes")
+    ]
+    assert "load_case_rules" not in scheduled and "send_message" in scheduled
+    markers = [
+        event.marker_recorded_event_attributes
+        for event in case.events
+        if event.HasField("marker_recorded_event_attributes")
+    ]
+    assert any(RULES_FROM_STARTER_PATCH.encode() in marker.SerializeToString() for marker in markers)
     for history in (incident, case):
         result = await replayer().replay_workflow(history)
         assert result.replay_failure is None
