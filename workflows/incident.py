@@ -63,6 +63,10 @@ class IncidentComplaint(BaseModel):
     complaint: ComplaintInput
 
 
+# Refused until the incident has loaded its rules and written its row: a moment after it starts.
+STILL_DECLARING = "the incident is still being declared; try again in a moment"
+
+
 @workflow.defn(name="IncidentWorkflow")
 class IncidentWorkflow:
     @workflow.init
@@ -320,7 +324,7 @@ class IncidentWorkflow:
     def _refuse_unless(self, check: Callable[[IncidentState], None]) -> None:
         """An update validator: the guard's reason as the caller's error, or let it in."""
         if self._carried is None:
-            raise ApplicationError("the incident is still being declared; try again in a moment", type=REFUSED)
+            raise ApplicationError(STILL_DECLARING, type=REFUSED)
         try:
             check(self._state)
         except Refused as refusal:

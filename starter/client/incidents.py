@@ -48,7 +48,7 @@ from complaints.intake import ComplaintInput, InvalidInput
 from complaints.rules import CaseRules
 from complaints.scheme import SchemeEstimate, assess, estimate
 from starter.client.errors import ComplaintError, NoAnswer, Refused, UnknownIncident
-from workflows.incident import IncidentComplaint, IncidentWorkflow, IncidentWorkflowInput
+from workflows.incident import STILL_DECLARING, IncidentComplaint, IncidentWorkflow, IncidentWorkflowInput
 from workflows.search_attributes import INCIDENT_ID
 
 ANSWER_WITHIN: Final = timedelta(seconds=30)
@@ -209,6 +209,20 @@ async def _handle(client: Client, incident_id: str) -> WorkflowHandle[IncidentWo
 
 
 async def _update(client: Client, incident_id: str, update: Any, arg: BaseModel, update_id: str | None) -> Any:
+    """The update's answer; sent again while the incident is still being declared (a moment after
+    `declare`, as `declare --customers` lists its customers)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + ANSWER_WITHIN.total_seconds()
+    while True:
+        try:
+            return await _update_once(client, incident_id, update, arg, update_id)
+        except Refused as refusal:
+            if str(refusal) != STILL_DECLARING or loop.time() > deadline:
+                raise
+        await asyncio.sleep(0.2)
+
+
+async def _update_once(client: Client, incident_id: str, update: Any, arg: BaseModel, update_id: str | None) -> Any:
     handle = await _handle(client, incident_id)
     try:
         return await asyncio.wait_for(
