@@ -313,7 +313,12 @@ async def insert_new(conn: AsyncConnection, table: Table, rows: list[dict[str, A
     if dialect not in ("sqlite", "postgresql"):
         return {row[key] for row in rows if await insert_or_ignore(conn, table, row, key)}
     dialect_insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
-    statement = dialect_insert(table).values(rows).on_conflict_do_nothing(index_elements=[key]).returning(table.c[key])
+    statement = (
+        dialect_insert(table)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=[key])
+        .returning(table.c[key])  # rowcount is unreliable here across drivers; the returned keys are not
+    )
     return set((await conn.execute(statement)).scalars())
 
 
@@ -323,16 +328,8 @@ async def insert_or_ignore(conn: AsyncConnection, table: Table, values: dict[str
     ON CONFLICT DO NOTHING where the dialect has it (no error, no aborted transaction
     under concurrent retries); a caught IntegrityError elsewhere.
     """
-    dialect = conn.dialect.name
-    if dialect in ("sqlite", "postgresql"):
-        dialect_insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
-        statement = (
-            dialect_insert(table)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=[key])
-            .returning(table.c[key])  # rowcount is unreliable here across drivers; a returned row is not
-        )
-        return (await conn.execute(statement)).first() is not None
+    if conn.dialect.name in ("sqlite", "postgresql"):
+        return bool(await insert_new(conn, table, [values], key))
     try:
         async with conn.begin_nested():
             await conn.execute(insert(table).values(**values))

@@ -7,10 +7,11 @@ PostgreSQL alike.
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import Select, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.schema import Table
 
@@ -25,6 +26,23 @@ _moves = cast(Table, BudgetMoveRow.__table__)
 
 def listing_key(incident_id: str, customer_id: str) -> str:
     return f"{incident_id}/{customer_id}"
+
+
+def _move_row(move: BudgetMove, at: datetime) -> dict[str, Any]:
+    """A move's row: its key taken means the move was applied (one that did not fit leaves none)."""
+    return {
+        "key": move.key,
+        "incident_id": move.incident_id,
+        "case_id": move.case_id,
+        "kind": move.kind.value,
+        "amount": move.amount,
+        "fits": True,
+        "at": at,
+    }
+
+
+def _budget_of(incident_id: str) -> Select[Any]:
+    return select(_incidents.c.budget, _incidents.c.committed).where(_incidents.c.incident_id == incident_id)
 
 
 class IncidentBudget:
@@ -56,11 +74,7 @@ class IncidentBudget:
             return 0
         incident_id, now = moves[0].incident_id, utcnow()
         async with writing(self._engine, urgent=True) as conn:
-            keys = sorted(
-                ({"key": m.key, "incident_id": incident_id, "case_id": m.case_id, "kind": m.kind.value,
-                  "amount": m.amount, "fits": True, "at": now} for m in moves),
-                key=lambda values: str(values["key"]),
-            )  # fmt: skip
+            keys = sorted((_move_row(move, now) for move in moves), key=lambda values: str(values["key"]))
             ours = await insert_new(conn, _moves, keys, key="key")  # the rest were applied before
             customers = {row.listing_key: row for row in await conn.execute(self._locked(conn, incident_id, moves))}
             budget, committed = (await conn.execute(self._incident(conn, incident_id))).one()
@@ -71,10 +85,11 @@ class IncidentBudget:
                     row = customers.get(listing_key(incident_id, move.customer_id))
                     if row is None:
                         raise LookupError(f"incident {incident_id}: customer {move.customer_id} is not listed")
-                    if committed + total + move.amount - row.reserved > budget:
+                    delta = move.amount - row.reserved
+                    if committed + total + delta > budget:
                         break
                     fitting.append((move, row))
-                    total += move.amount - row.reserved
+                    total += delta
                 count += 1
             unfit = [move.key for move in moves[count:] if move.key in ours]
             if unfit:  # no key left behind: they may be tried again once the budget is raised
@@ -90,11 +105,16 @@ class IncidentBudget:
 
     @staticmethod
     def _incident(conn: AsyncConnection, incident_id: str) -> Any:
-        statement = select(_incidents.c.budget, _incidents.c.committed).where(_incidents.c.incident_id == incident_id)
+        statement = _budget_of(incident_id)
         return statement.with_for_update() if conn.dialect.name == "postgresql" else statement
 
     async def _hold(
-        self, conn: AsyncConnection, incident_id: str, fitting: list[tuple[BudgetMove, Any]], total: Decimal, now: Any
+        self,
+        conn: AsyncConnection,
+        incident_id: str,
+        fitting: list[tuple[BudgetMove, Any]],
+        total: Decimal,
+        now: datetime,
     ) -> None:
         if not fitting:
             return
@@ -109,20 +129,7 @@ class IncidentBudget:
 
     async def _apply(self, conn: AsyncConnection, move: BudgetMove) -> tuple[bool, bool]:
         """One move in the caller's transaction: (applied by this call, fits)."""
-        first = await insert_or_ignore(
-            conn,
-            _moves,
-            {
-                "key": move.key,
-                "incident_id": move.incident_id,
-                "case_id": move.case_id,
-                "kind": move.kind.value,
-                "amount": move.amount,
-                "fits": True,
-                "at": utcnow(),
-            },
-            key="key",
-        )
+        first = await insert_or_ignore(conn, _moves, _move_row(move, utcnow()), key="key")
         row = await self._customer_row(conn, move)
         if not first:
             fitted = (await conn.execute(select(_moves.c.fits).where(_moves.c.key == move.key))).scalar_one()
@@ -172,20 +179,12 @@ class IncidentBudget:
     async def _result(
         self, conn: AsyncConnection, incident_id: str, row: Any, *, applied: bool, fits: bool
     ) -> BudgetMoveResult:
-        budget, committed = (
-            await conn.execute(
-                select(_incidents.c.budget, _incidents.c.committed).where(_incidents.c.incident_id == incident_id)
-            )
-        ).one()
+        budget, committed = (await conn.execute(_budget_of(incident_id))).one()
         return BudgetMoveResult(
             applied=applied, fits=fits, reserved=row.reserved, paid=row.paid, remaining=budget - committed
         )
 
     async def remaining(self, incident_id: str) -> Decimal:
         async with self._engine.connect() as conn:
-            budget, committed = (
-                await conn.execute(
-                    select(_incidents.c.budget, _incidents.c.committed).where(_incidents.c.incident_id == incident_id)
-                )
-            ).one()
+            budget, committed = (await conn.execute(_budget_of(incident_id))).one()
         return cast(Decimal, budget - committed)
