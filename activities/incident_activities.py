@@ -147,11 +147,13 @@ class IncidentActivities:
         version = declaration.scheme.version
         page = await self.store.next_to_offer(declaration.id, version, self._settings.incident_page_size)
         pace = _Pace(self._settings.incident_offers_per_second)
+        rules = self._case_rules()  # read once for the page's cases
         size = self._settings.incident_concurrency
         offered = already = 0
         short = False
         for first in range(0, len(page), size):
-            started, short = await self._offer_batch(declaration, page[first : first + size], pace, request.approved_by)
+            batch = page[first : first + size]
+            started, short = await self._offer_batch(declaration, batch, pace, request.approved_by, rules)
             offered, already = offered + sum(started), already + len(started) - sum(started)
             activity.heartbeat(offered + already)
             if short:
@@ -197,7 +199,9 @@ class IncidentActivities:
             await self.store.mark_own_case(declaration.id, customer_id, case_id)
             reason = "the incident's budget cannot hold another offer now: the complaint is handled on its own"
             return JoinResult(outcome=JoinOutcome.OWN_CASE, case_id=case_id, reason=reason)
-        started = await self._start_case(declaration, listed, case_id, request.approved_by, note=complaint.description)
+        started = await self._start_case(
+            declaration, listed, case_id, request.approved_by, self._case_rules(), note=complaint.description
+        )
         await self.store.mark_offered(declaration.id, {customer_id: case_id})
         if not started:
             await self._add_message(case_id, complaint)
@@ -224,7 +228,12 @@ class IncidentActivities:
         return declaration
 
     async def _offer_batch(
-        self, declaration: IncidentDeclaration, batch: list[StoredCustomer], pace: _Pace, approved_by: str
+        self,
+        declaration: IncidentDeclaration,
+        batch: list[StoredCustomer],
+        pace: _Pace,
+        approved_by: str,
+        rules: CaseRules | None,
     ) -> tuple[list[bool], bool]:
         """Hold the batch's offers (one transaction, up to the first the budget cannot cover),
         start their cases at once (paced: each mails its letter), then mark them offered (one
@@ -235,7 +244,7 @@ class IncidentActivities:
 
         async def start(entry: StoredCustomer) -> bool:
             await pace.wait()
-            return await self._start_case(declaration, entry, cases[entry.customer.customer_id], approved_by)
+            return await self._start_case(declaration, entry, cases[entry.customer.customer_id], approved_by, rules)
 
         started = list(await asyncio.gather(*(start(entry) for entry in held)))
         await self.store.mark_offered(
@@ -272,9 +281,16 @@ class IncidentActivities:
         )
 
     async def _start_case(
-        self, declaration: IncidentDeclaration, entry: StoredCustomer, case_id: str, approved_by: str, note: str = ""
+        self,
+        declaration: IncidentDeclaration,
+        entry: StoredCustomer,
+        case_id: str,
+        approved_by: str,
+        rules: CaseRules | None,
+        note: str = "",
     ) -> bool:
-        """Start the proactive case; False if it existed (an earlier attempt started it)."""
+        """Start the proactive case with its rules pinned (None: it loads them); False if it existed
+        (an earlier attempt started it)."""
         assert entry.offer is not None and entry.band is not None and entry.scheme_version is not None
         customer = entry.customer
         complaint = ComplaintInput(
@@ -307,7 +323,7 @@ class IncidentActivities:
         try:
             await self._client.start_workflow(
                 CASE_WORKFLOW,
-                ComplaintWorkflowInput(complaint=complaint, incident=link, rules=self._case_rules()),
+                ComplaintWorkflowInput(complaint=complaint, incident=link, rules=rules),
                 id=workflow_id_for(case_id),
                 task_queue=activity.info().task_queue,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,

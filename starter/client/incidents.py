@@ -167,9 +167,14 @@ async def join(client: Client, incident_id: str, complaint: ComplaintInput) -> J
 
 
 async def summary(client: Client, incident_id: str) -> IncidentSummary:
+    found: IncidentSummary = await _query(client, incident_id, IncidentWorkflow.summary)
+    return found
+
+
+async def _query(client: Client, incident_id: str, query: Any) -> Any:
     handle = await _handle(client, incident_id)
     try:
-        return await asyncio.wait_for(handle.query(IncidentWorkflow.summary), ANSWER_WITHIN.total_seconds())
+        return await asyncio.wait_for(handle.query(query), ANSWER_WITHIN.total_seconds())
     except TimeoutError as exc:
         raise NoAnswer(f"incident {incident_id}: no answer; is a worker running?") from exc
     except WorkflowQueryFailedError as exc:
@@ -239,8 +244,5 @@ async def _update_once(client: Client, incident_id: str, update: Any, arg: BaseM
 
 async def current_declaration(client: Client, incident_id: str) -> IncidentDeclaration:
     """The declaration as the incident holds it now (its current scheme version), for a dry run."""
-    handle = await _handle(client, incident_id)
-    try:
-        return await asyncio.wait_for(handle.query(IncidentWorkflow.declaration), ANSWER_WITHIN.total_seconds())
-    except TimeoutError as exc:
-        raise NoAnswer(f"incident {incident_id}: no answer; is a worker running?") from exc
+    found: IncidentDeclaration = await _query(client, incident_id, IncidentWorkflow.declaration)
+    return found
