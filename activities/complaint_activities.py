@@ -17,17 +17,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.archive import CaseArchive
 from activities.config import ActivityConfig
 from activities.db import make_engine
 from activities.ledger import PayoutLedger
-from activities.mailer import DeliveryError, build_email, deliver
+from activities.mailer import DeliveryError, bodies_of, build_email, deliver
 from activities.migrate import upgrade_to_head
 from activities.outbox import Outbox, message_id_for
 from activities.outcomes import OutcomeStore
 from activities.payout_gateway import PayoutGateway, make_gateway
 from activities.rules_file import RulesFile
 from complaints import contracts
-from complaints.case import CaseOutcome
+from complaints.case import CaseOutcome, ClosingRecord
 from complaints.failures import INVALID_RULES, PERMANENT_DELIVERY_FAILURE, TEMPLATE_ERROR, TEMPORARY_DELIVERY_FAILURE
 from complaints.intake import describe_validation_error
 from complaints.messages import MessageKind, MessageReceipt, MessageRequest, SurveyHistory, SurveyQuery
@@ -47,6 +48,7 @@ class ComplaintActivities:
         self.ledger = PayoutLedger(self.engine, activity.logger)
         self.payouts: PayoutGateway = make_gateway(settings, self.ledger, activity.logger)
         self.outcomes = OutcomeStore(self.engine, activity.logger)
+        self.archive = CaseArchive(self.engine, activity.logger)
         self.rules_file = RulesFile(settings.rules_file)
 
     async def prepare(self) -> None:
@@ -111,7 +113,12 @@ class ComplaintActivities:
             ) from exc
         recipient = request.relay_to or request.to
         await self.outbox.begin_attempt(
-            key, request.kind.value, str(recipient.email), rendered.subject, customer_id=request.case.customer_id
+            key,
+            request.kind.value,
+            str(recipient.email),
+            rendered.subject,
+            customer_id=request.case.customer_id,
+            bodies=bodies_of(email),
         )
         try:
             await deliver(
@@ -169,5 +176,8 @@ class ComplaintActivities:
         return SurveyHistory(last_invited_at=last)
 
     @activity.defn(name=contracts.RECORD_OUTCOME.name)
-    async def record_outcome(self, outcome: CaseOutcome) -> None:
-        await self.outcomes.record(outcome)
+    async def record_outcome(self, outcome: ClosingRecord) -> None:
+        """The outcome row and the case file: each written once, so a retry writes nothing twice."""
+        await self.outcomes.record(CaseOutcome.model_validate(outcome.model_dump(exclude={"case_file"})))
+        if outcome.case_file is not None:  # None: sent by a worker from before the case file
+            await self.archive.write(outcome.case_file)

@@ -50,6 +50,16 @@ def build_email(settings: ActivityConfig, request: MessageRequest, rendered: Ren
     return message
 
 
+def bodies_of(message: EmailMessage) -> tuple[str, str | None]:
+    """The plain text and the HTML (if any) of a message built by `build_email`."""
+    text = message.get_body(preferencelist=("plain",))
+    html = message.get_body(preferencelist=("html",))
+    return (
+        str(text.get_content()) if isinstance(text, EmailMessage) else "",
+        str(html.get_content()) if isinstance(html, EmailMessage) else None,
+    )
+
+
 def relayed(rendered: RenderedMessage, request: MessageRequest) -> RenderedMessage:
     """The customer's message, wrapped for the member of staff who will deliver it."""
     customer = request.to

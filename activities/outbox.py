@@ -72,9 +72,18 @@ class Outbox:
         )
 
     async def begin_attempt(
-        self, idempotency_key: str, kind: str, recipient: str, subject: str, customer_id: str | None = None
+        self,
+        idempotency_key: str,
+        kind: str,
+        recipient: str,
+        subject: str,
+        customer_id: str | None = None,
+        bodies: tuple[str, str | None] | None = None,
     ) -> None:
-        """Create the row if new, then count this attempt before talking to the server."""
+        """Create the row if new, then count this attempt before talking to the server.
+
+        `bodies` (text, html) is what the message says: kept for the case file."""
+        text_body, html_body = bodies or (None, None)
         async with writing(self._engine) as conn:
             await insert_or_ignore(
                 conn,
@@ -95,7 +104,13 @@ class Outbox:
             await conn.execute(
                 update(_outbox)
                 .where(_outbox.c.idempotency_key == idempotency_key)
-                .values(attempts=_outbox.c.attempts + 1, subject=subject, recipient=recipient)
+                .values(
+                    attempts=_outbox.c.attempts + 1,
+                    subject=subject,
+                    recipient=recipient,
+                    text_body=text_body,
+                    html_body=html_body,
+                )
             )
 
     async def last_sent(

@@ -50,7 +50,11 @@ class Findings(_Action):
     root_cause: NonEmptyText
     severity: Annotated[int, Field(ge=1, le=5)]
     financial_loss: Money = Decimal("0")
-    recurring: bool = False
+    # From the rules' root-cause vocabulary (`billing.duplicate-charge`); `root_cause` is the free text beside it.
+    # None only in findings from before the vocabulary.
+    root_cause_code: Label | None = None
+    recurring: bool = False  # marked by staff (with `recurring_reason`); the rules also find it by the code
+    recurring_reason: FreeText = ""
     upheld: bool = True
     fault: Fault = Fault.OURS
     inconvenience: Inconvenience = Inconvenience.NONE

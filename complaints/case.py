@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from complaints.actions import Feedback, Findings, InformationRequest, OfferResponse, PayoutResolution, Withdrawal
+from complaints.case_file import CaseFile
 from complaints.incident import IncidentLink
 from complaints.intake import ComplaintInput, ContactChannel, Priority
 from complaints.payout import PayoutReceipt
@@ -91,9 +92,13 @@ class CaseState(BaseModel):
     investigation_escalated: bool = False
     review_reason: str | None = None
     findings: Findings | None = None
+    findings_by_round: dict[int, Findings] = Field(default_factory=dict)  # every round's, for the case file
+    # earlier cases with the same root cause for the same product within the rules' window (None: not read)
+    same_cause_earlier: int | None = None
     # remedy and approval
     proposal: Proposal | None = None
     proposal_versions: int = 0
+    proposals: list[Proposal] = Field(default_factory=list)  # every version, for the case file
     approval_level: str | None = None
     approval_due: datetime | None = None
     approval_outcome: Literal["approved", "rejected"] | None = None
@@ -204,3 +209,9 @@ class CaseOutcome(BaseModel):
     closed_at: datetime
     reopened: bool
     investigation_escalated: bool
+
+
+class ClosingRecord(CaseOutcome):
+    """What `record_outcome` writes: the outcome, and the case file (None from workers before it)."""
+
+    case_file: CaseFile | None = None

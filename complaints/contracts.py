@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final, Generic, TypeVar
 
-from complaints.case import CaseOutcome
+from complaints.case import ClosingRecord
 from complaints.incident import IncidentDeclaration
 from complaints.incident_records import (
     AssessRequest,
@@ -51,7 +51,7 @@ PAY_COMPENSATION: Final = ActivityContract("pay_compensation", PayoutRequest, Pa
 CUSTOMER_PAID_SINCE: Final = ActivityContract("customer_paid_since", CustomerPaidQuery, CustomerPaid)
 READ_CUSTOMER_STANDING: Final = ActivityContract("read_customer_standing", StandingQuery, CustomerStanding)
 CUSTOMER_SURVEYED_SINCE: Final = ActivityContract("customer_surveyed_since", SurveyQuery, SurveyHistory)
-RECORD_OUTCOME: Final = ActivityContract[CaseOutcome, None]("record_outcome", CaseOutcome, None)
+RECORD_OUTCOME: Final = ActivityContract[ClosingRecord, None]("record_outcome", ClosingRecord, None)
 SET_CASE_PRIORITY: Final = ActivityContract[int, None]("set_case_priority", int, None)
 
 # Task queue priority keys (1 is handed to a worker first, 5 last; 3 when none is given).

@@ -100,6 +100,8 @@ class RegulatoryProfile(BaseModel):
     jurisdiction: str
     calendar: str | None = None  # whose business days count (None: the case's calendar)
     rules: tuple[RegulatoryRule, ...] = ()
+    # How long a closed case's file is kept (FCA DISP 1.9.2R: at least three years for most complaints)
+    retain_records_years: int = Field(default=3, ge=1, le=100)
 
 
 class RegulatoryDeadline(BaseModel):

@@ -64,7 +64,7 @@ class CaseActions:
     def submit_findings(self, findings: Findings) -> str:
         state = self._case.state
         self._case.answered(questions.findings(state), findings.submitted_by, "findings")
-        state.findings = findings
+        state.findings = state.findings_by_round[state.investigation_round] = findings
         self._case.record("findings", f"severity {findings.severity}: {findings.summary}", actor=findings.submitted_by)
         return f"Findings recorded for {state.complaint.id}; a remedy will be proposed."
 

@@ -59,7 +59,9 @@ class CaseClosing:
         state.closed_at = state.closed_at or workflow.now()
         self._clocks.stop_all()
         await self._incident.closed()
-        await self._case.once(steps.OUTCOME_RECORDED, lambda: self._outward.record_outcome(self._case.outcome(final)))
+        await self._case.once(
+            steps.OUTCOME_RECORDED, lambda: self._outward.record_outcome(self._case.closing_record(final))
+        )
         return final
 
     async def continue_as_new(self) -> None:

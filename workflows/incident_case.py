@@ -48,8 +48,9 @@ class IncidentCase:
         """The findings are the incident's and the offer was approved with the scheme: offer it."""
         case, state, link = self._case, self._case.state, self._link
         assert link is not None
-        state.findings = link.findings
+        state.findings = state.findings_by_round[state.investigation_round] = link.findings
         state.proposal, state.proposal_versions = link.offer, link.offer.version
+        state.proposals.append(link.offer)
         state.approved_by = link.approved_by
         case.record("incident", f"{link.title} (incident {link.incident_id}): we write first, with an offer")
         items = "; ".join(f"{item.kind} {item.amount:.2f}" for item in link.offer.items)

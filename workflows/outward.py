@@ -22,7 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel
 
     from complaints import contracts
-    from complaints.case import CaseOutcome
+    from complaints.case import ClosingRecord
     from complaints.messages import SurveyQuery
     from complaints.payout import CustomerPaidQuery, PayoutReceipt, PayoutRequest, payout_key
     from complaints.rules import CaseRules
@@ -162,7 +162,7 @@ class OutwardCalls:
         summary = "check when the customer was last surveyed"
         return (await self._read(contracts.CUSTOMER_SURVEYED_SINCE, query, summary)).last_invited_at
 
-    async def record_outcome(self, outcome: CaseOutcome) -> None:
+    async def record_outcome(self, outcome: ClosingRecord) -> None:
         await workflow.execute_activity(
             contracts.RECORD_OUTCOME.name,
             outcome,

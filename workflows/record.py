@@ -12,7 +12,8 @@ from datetime import datetime
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from complaints.case import Answer, CaseOutcome, CaseState, CaseStatus, Stage, TimelineEvent
+    from complaints.case import Answer, CaseOutcome, CaseState, CaseStatus, ClosingRecord, Stage, TimelineEvent
+    from complaints.case_file_builder import case_file_of
     from complaints.dates import when
     from complaints.messages import CaseBrief
     from complaints.rules import StaffMember
@@ -150,6 +151,11 @@ class CaseRecord:
             reopened=any(event.kind == "reopened" for event in state.timeline),
             investigation_escalated=state.investigation_escalated,
         )
+
+    def closing_record(self, final: Stage) -> ClosingRecord:
+        """The outcome with the case's whole file, for the archive (written once, at closure)."""
+        case_file = case_file_of(self.state, workflow.info().workflow_id, final, workflow.now())
+        return ClosingRecord(**self.outcome(final).model_dump(), case_file=case_file)
 
     def status(self, waiting: str, due: datetime | None, next_deadline: datetime | None) -> CaseStatus:
         """Where the case stands, for the `status` query (what `admin show` prints)."""

@@ -30,6 +30,7 @@ class CaseRemedy:
         """Record a new proposal and send it where it needs to go: approval, or straight on."""
         case, state = self._case, self._case.state
         state.proposal, state.proposal_versions = proposal, proposal.version
+        state.proposals.append(proposal)
         items = "; ".join(f"{item.kind} {item.amount:.2f}" for item in proposal.items) or "no compensation"
         case.record("proposal", f"v{proposal.version}: {items} = {proposal.total:.2f} {proposal.currency}")
         state.approval_outcome, state.approval_due, state.approved_by = None, None, None

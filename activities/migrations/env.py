@@ -14,14 +14,15 @@ import asyncio
 from alembic import context
 from sqlalchemy import Connection
 
-from activities.db import Base, make_engine
+from activities.db import make_engine
 from activities.migrate import app_schema, schema_lock
+from activities.schema import METADATA
 
 
 def run_migrations(connection: Connection) -> None:
     context.configure(
         connection=connection,
-        target_metadata=Base.metadata,
+        target_metadata=METADATA,
         version_table_schema=app_schema(connection),  # the version beside the tables (a test's own schema)
         transactional_ddl=True,  # on SQLite too: schema_lock began the transaction (BEGIN IMMEDIATE)
         render_as_batch=True,  # autogenerate writes ALTERs SQLite can run (a table rebuild)

@@ -14,7 +14,7 @@ from temporalio.testing import ActivityEnvironment
 
 from activities import ComplaintActivities
 from activities.db import Base
-from complaints.case import CaseOutcome
+from complaints.case import CaseOutcome, ClosingRecord
 from complaints.intake import Category
 from complaints.payout import CustomerPaidQuery, PayoutRequest, payout_key
 from complaints.remedies import RemedyItem
@@ -115,8 +115,8 @@ def outcome(csat: int | None = 5) -> CaseOutcome:
 
 async def test_outcome_is_recorded_once(store: ComplaintActivities) -> None:
     env = ActivityEnvironment()
-    await env.run(store.record_outcome, outcome(csat=5))
-    await env.run(store.record_outcome, outcome(csat=1))  # a retry never overwrites the record
+    await env.run(store.record_outcome, ClosingRecord(**outcome(csat=5).model_dump()))
+    await env.run(store.record_outcome, ClosingRecord(**outcome(csat=1).model_dump()))  # a retry never overwrites
     assert await store.outcomes.get("complaint-ACME-1042") == outcome(csat=5)
 
 

@@ -24,8 +24,9 @@ from sqlalchemy import BigInteger, Connection, Table, insert, select, type_coerc
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from activities.db import Base, OutboxRow, OutcomeRow, PayoutRow, RequestKeyRow, make_engine
+from activities.db import OutboxRow, OutcomeRow, PayoutRow, RequestKeyRow, make_engine
 from activities.ledger import PayoutLedger
+from activities.archive_tables import ARCHIVE_TABLES
 from activities.migrate import (
     MIGRATIONS,
     alembic_config,
@@ -36,6 +37,7 @@ from activities.migrate import (
 )
 from activities.outbox import Outbox
 from activities.outcomes import OutcomeStore
+from activities.schema import METADATA
 from tests.activities.databases import (
     BACKENDS,
     EXACT_OUTCOMES,
@@ -61,7 +63,7 @@ SINCE = datetime(2026, 1, 1, tzinfo=UTC)
 def test_the_revisions_are_one_linear_chain_in_the_package() -> None:
     script = ScriptDirectory.from_config(alembic_config())
     chain = [revision.revision for revision in script.walk_revisions("base", "heads")]
-    assert chain[-4:] == ["0004_incidents", "0003_request_keys", "0002_exact_money", "0001_baseline"]
+    assert chain[-5:] == ["0005_case_files", "0004_incidents", "0003_request_keys", "0002_exact_money", "0001_baseline"]
     assert len(script.get_heads()) == 1 == len(script.get_bases())
     assert MIGRATIONS.is_dir() and (MIGRATIONS / "env.py").is_file()
 
@@ -76,7 +78,7 @@ async def stored_minor_units(engine: AsyncEngine) -> tuple[dict[str, Any], dict[
 
 def schema_differences(conn: Connection) -> list[Any]:
     """What autogenerate would write to bring the database to the models: nothing, if the migrations are right."""
-    return list(compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata))
+    return list(compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), METADATA))
 
 
 def changed_columns(differences: list[Any]) -> set[tuple[str, str, str]]:
@@ -96,10 +98,11 @@ async def test_a_new_database_is_made_by_the_migrations_and_matches_the_models(b
         async with engines(url, schema) as (engine,):
             assert await current_revision(engine) is None
             await upgrade_to_head(engine)
-            assert await current_revision(engine) == head_revision() == "0004_incidents"
+            assert await current_revision(engine) == head_revision() == "0005_case_files"
             async with engine.connect() as conn:
                 tables = {"alembic_version", "payouts", "outbox", "outcomes", "request_keys"}
                 tables |= {"incidents", "incident_customers", "incident_budget_moves"}
+                tables |= {*ARCHIVE_TABLES, "emerging_alerts"}
                 assert await conn.run_sync(table_names) == tables
         assert await differences_from_models(url, schema) == []
 
@@ -204,7 +207,7 @@ async def test_the_request_keys_revision_downgrades_and_upgrades(backend: str, t
             async with engine.connect() as conn:
                 assert await conn.run_sync(table_names) == {"alembic_version", "payouts", "outbox", "outcomes"}
             await upgrade_to_head(engine)
-            assert await current_revision(engine) == "0004_incidents"
+            assert await current_revision(engine) == head_revision()
             row = {
                 "scope": "messages",
                 "caller": "crm",
