@@ -11,6 +11,7 @@ import logging
 from datetime import datetime
 from typing import Any, cast
 
+from pydantic_core import to_jsonable_python
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.schema import Table
@@ -75,6 +76,8 @@ class CaseArchive:
                 return False
             children = case_file.model_dump(include=set(_CHILDREN))
             children["messages"] = await _messages_of(conn, case_file.workflow_id)
+            for proposal in children["proposals"]:  # a JSON column: amounts as strings, exactly
+                proposal["items"] = to_jsonable_python(proposal["items"])
             for name, (table, _) in _CHILDREN.items():
                 rows = [
                     {**row, "workflow_id": case_file.workflow_id, **({"seq": n} if name in _SEQUENCED else {})}

@@ -165,7 +165,17 @@ class ComplaintActivities:
             query.category, query.month_since, query.currency, exclude_workflow_id=query.exclude_workflow_id
         )
         earlier = await self.outcomes.earlier_complaints(query.customer_id, query.year_since, query.exclude_workflow_id)
-        return CustomerStanding(paid_last_12_months=paid, earlier_complaints=earlier, category_spent_this_month=spent)
+        same_cause = 0
+        if query.root_cause_code is not None and query.recurring_since is not None:
+            same_cause = await self.archive.same_cause_earlier(
+                query.root_cause_code, query.product, query.recurring_since, query.exclude_workflow_id
+            )
+        return CustomerStanding(
+            paid_last_12_months=paid,
+            earlier_complaints=earlier,
+            category_spent_this_month=spent,
+            same_cause_earlier=same_cause,
+        )
 
     @activity.defn(name=contracts.CUSTOMER_SURVEYED_SINCE.name)
     async def customer_surveyed_since(self, query: SurveyQuery) -> SurveyHistory:

@@ -147,6 +147,7 @@ class Plan:
             submitted_by="sam",
             summary=f"round {round_}: charged {loss} too much",
             root_cause="benchmark",
+            root_cause_code="billing.duplicate-charge",
             severity=1,
             financial_loss=loss,
         )

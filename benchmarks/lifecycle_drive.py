@@ -40,7 +40,12 @@ class Step:
 
 def findings(loss: Callable[[int], Decimal]) -> Callable[[int], Findings]:
     return lambda i: Findings(
-        submitted_by="sam", summary=f"Charged twice (case {i})", root_cause="retry", severity=1, financial_loss=loss(i)
+        submitted_by="sam",
+        summary=f"Charged twice (case {i})",
+        root_cause="retry",
+        root_cause_code="billing.duplicate-charge",
+        severity=1,
+        financial_loss=loss(i),
     )
 
 

@@ -77,6 +77,21 @@ def check_findings(state: CaseState, findings: Findings) -> None:
     _require_unanswered(state, questions.findings(state), "submit findings")
     _require_stage(state, Stage.INVESTIGATING, action="submit findings")
     _require_staff(state, findings.submitted_by, "submitted_by")
+    _require_root_cause(state, findings)
+    if findings.recurring and not findings.recurring_reason.strip():
+        raise Refused("cannot submit findings: recurring_reason: say why it is recurring when marking it so")
+
+
+def _require_root_cause(state: CaseState, findings: Findings) -> None:
+    """Findings name their root cause from the rules' vocabulary (if the case's rules have one)."""
+    vocabulary = state.rules.root_causes
+    code = findings.root_cause_code
+    if not vocabulary or (code is not None and code in vocabulary):
+        return
+    known = ", ".join(sorted(vocabulary))
+    if code is None:
+        raise Refused(f"cannot submit findings: root_cause_code: required; one of {known}")
+    raise Refused(f"cannot submit findings: root_cause_code: unknown code {code!r}; known: {known}")
 
 
 def _check_decision(state: CaseState, approver_id: str, amount: Decimal, action: str) -> None:

@@ -113,7 +113,8 @@ def _goodwill(
     as_of: date | None,
 ) -> list[RemedyItem]:
     base = table.goodwill_by_severity[findings.severity - 1]
-    if findings.recurring:
+    recurring = findings.recurring or (standing is not None and standing.same_cause_earlier > 0)
+    if recurring:
         base *= table.recurring_goodwill_multiplier
     inconvenience = table.goodwill_by_inconvenience[_INCONVENIENCE_ORDER.index(findings.inconvenience)]
     harm = table.goodwill_for_harm if findings.harm else Decimal("0")
@@ -123,9 +124,7 @@ def _goodwill(
     uplift, because = _uplift(complaint, table, standing, as_of)
     if uplift > 0:
         amount = (amount * (1 + uplift)).quantize(CENT)
-    what_for = [
-        "this having happened before, which it should not have" if findings.recurring else "the trouble this caused you"
-    ]
+    what_for = ["this having happened before, which it should not have" if recurring else "the trouble this caused you"]
     if inconvenience > 0:
         what_for.append("the time and inconvenience it cost you")
     if harm > 0:

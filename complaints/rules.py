@@ -6,6 +6,7 @@ state, so editing the file never changes the rules of a case already running.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from datetime import timedelta
 from decimal import Decimal
@@ -63,6 +64,14 @@ class Timings(_Config):
     survey_fatigue_window: timedelta = timedelta(days=90)
 
 
+ROOT_CAUSE_CODE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z][a-z0-9-]*$")
+"""`group.cause`, e.g. `billing.duplicate-charge`: reports group by the part before the dot."""
+
+
+def root_cause_group(code: str) -> str:
+    return code.split(".", 1)[0]
+
+
 class CaseRules(_Config):
     version: str
     roles: tuple[Role, ...]
@@ -74,6 +83,11 @@ class CaseRules(_Config):
     # before them get the default: UK office hours, no regulator.
     sla: SlaConfig = SlaConfig.default()
     continue_as_new_after_events: int = Field(default=5000, ge=50)
+    # The controlled vocabulary findings name their root cause from: code -> description. Empty (rules
+    # from before it): findings need no code. `recurring_within`: a case is recurring when another case
+    # with the same code for the same product came in this long before it.
+    root_causes: dict[str, str] = {}
+    recurring_within: timedelta = timedelta(days=90)
 
     @model_validator(mode="after")
     def _references_resolve(self) -> CaseRules:
@@ -87,6 +101,11 @@ class CaseRules(_Config):
         for category in Category:
             if category not in self.routing:
                 raise ValueError(f"routing: no route for category {category.value!r}")
+        for code, description in self.root_causes.items():
+            if not ROOT_CAUSE_CODE.match(code):
+                raise ValueError(f"root_causes: {code!r} is not a code like billing.duplicate-charge (group.cause)")
+            if not description.strip():
+                raise ValueError(f"root_causes.{code}: give it a description")
         approver = self.compensation.over_limit_approver
         if approver is not None and approver not in role_names:
             raise ValueError(f"compensation.over_limit_approver: unknown role {approver!r}")

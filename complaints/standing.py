@@ -24,12 +24,17 @@ class StandingQuery(BaseModel):
     year_since: datetime  # the rolling 12 months start here
     month_since: datetime  # the budget month (UTC) starts here
     exclude_workflow_id: str  # this case: its own payouts are a top-up, not "earlier"
+    # the findings' root cause: earlier cases with it for the same product make this one recurring
+    root_cause_code: str | None = None
+    product: str | None = None
+    recurring_since: datetime | None = None
 
 
 class CustomerStanding(BaseModel):
     paid_last_12_months: Decimal = Decimal("0")
     earlier_complaints: int = 0  # closed (not withdrawn) complaints in the last 12 months
     category_spent_this_month: Decimal = Decimal("0")
+    same_cause_earlier: int = 0  # archived cases with the same root cause for the same product, recently
 
 
 def month_start(moment: datetime) -> datetime:

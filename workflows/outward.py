@@ -148,9 +148,14 @@ class OutwardCalls:
             year_since=now - ROLLING_YEAR,
             month_since=month_start(now),
             exclude_workflow_id=workflow.info().workflow_id,
+            root_cause_code=state.findings.root_cause_code if state.findings else None,
+            product=state.complaint.product,
+            recurring_since=state.received_at - state.rules.recurring_within,
         )
         summary = "read the customer's payouts and complaints of the last 12 months, and this month's budget"
-        return await self._read(contracts.READ_CUSTOMER_STANDING, query, summary)
+        standing = await self._read(contracts.READ_CUSTOMER_STANDING, query, summary)
+        state.same_cause_earlier = standing.same_cause_earlier
+        return standing
 
     async def customer_last_surveyed(self, since: datetime) -> datetime | None:
         """When another case of this customer's last sent a survey invitation (survey fatigue)."""

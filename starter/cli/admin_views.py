@@ -64,7 +64,7 @@ def render_status(status: CaseStatus) -> Panel:
         section.add_row("severity", f"{f.severity}/5" + (" · recurring" if f.recurring else ""))
         section.add_row("upheld", "yes" if f.upheld else "no")
         section.add_row("summary", f.summary)
-        section.add_row("root cause", f.root_cause)
+        section.add_row("root cause", f"{f.root_cause_code}: {f.root_cause}" if f.root_cause_code else f.root_cause)
         section.add_row("loss", money(f.financial_loss))
         section.add_row("impact", f"inconvenience {f.inconvenience}" + (" · harm or distress" if f.harm else ""))
         section.add_row("fault", "ours" if f.fault == "ours" else "a third party's (ours to put right)")

@@ -45,6 +45,7 @@ from infra.logging import configure_logging
 from infra.search_attributes import SearchAttributeConflict, cli_types, register_search_attributes
 from infra.settings import ENV_PREFIX, Settings
 from starter.cli.admin import admin
+from starter.cli.case_files import case_file, purge
 from starter.cli.common import EXIT_CODES_HELP, ExitCode, error, fail, run
 from starter.cli.incident import incident
 from starter.cli.mail import mail
@@ -60,6 +61,8 @@ app = typer.Typer(
 app.add_typer(admin, name="admin")
 app.add_typer(mail, name="mail")
 app.add_typer(incident, name="incident")
+app.command("case-file")(case_file)
+app.command()(purge)
 
 
 def _read_input(source: str) -> str:

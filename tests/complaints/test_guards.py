@@ -43,6 +43,7 @@ FINDINGS = Findings(
     submitted_by="alex",
     summary="The November invoice was charged twice",
     root_cause="Payment retry bug in the billing system",
+    root_cause_code="billing.duplicate-charge",
     severity=3,
     financial_loss=Decimal("89.90"),
 )
@@ -101,6 +102,11 @@ BEING_WITHDRAWN = INVESTIGATING.model_copy(update={"withdrawal": Withdrawal()})
 
 ACCEPT = OfferResponse(answer=OfferAnswer.ACCEPT)
 BY_NOBODY = FINDINGS.model_copy(update={"submitted_by": "nobody"})
+UNCODED = FINDINGS.model_copy(update={"root_cause_code": None})
+MISCODED = FINDINGS.model_copy(update={"root_cause_code": "billing.double-charge"})
+RECURRING_UNEXPLAINED = FINDINGS.model_copy(update={"recurring": True, "recurring_reason": " "})
+RECURRING_EXPLAINED = FINDINGS.model_copy(update={"recurring": True, "recurring_reason": "Third time since March"})
+NO_VOCABULARY = INVESTIGATING.model_copy(update={"rules": RULES.model_copy(update={"root_causes": {}})})
 REOPEN = Reopen(reason="The second charge is back")
 LATE = WINDOW_ENDS + timedelta(seconds=1)
 WINDOW_TEXT = "Tue 15 Dec 2026 10:00 UTC"
@@ -131,6 +137,13 @@ REFUSED: list[tuple[str, Check, str]] = [
      "submitted_by: unknown staff id 'nobody'"),
     ("findings-closed", lambda: guards.check_findings(CLOSED, FINDINGS),
      "cannot submit findings: the complaint is Closed, not Investigating"),
+    ("findings-without-code", lambda: guards.check_findings(INVESTIGATING, UNCODED),
+     "cannot submit findings: root_cause_code: required; one of " + ", ".join(sorted(RULES.root_causes))),
+    ("findings-unknown-code", lambda: guards.check_findings(INVESTIGATING, MISCODED),
+     "cannot submit findings: root_cause_code: unknown code 'billing.double-charge'; known: "
+     + ", ".join(sorted(RULES.root_causes))),
+    ("findings-recurring-unexplained", lambda: guards.check_findings(INVESTIGATING, RECURRING_UNEXPLAINED),
+     "cannot submit findings: recurring_reason: say why it is recurring when marking it so"),
     ("approve-wrong-stage", lambda: guards.check_approval(INVESTIGATING, Approval(approver_id="tl-jordan")),
      "cannot approve: the complaint is Investigating, not AwaitingApproval"),
     ("approve-unknown-staff", lambda: guards.check_approval(APPROVING, Approval(approver_id="ghost")),
@@ -204,6 +217,8 @@ def test_refused_with_the_reason(check: Check, message: str) -> None:
 
 ALLOWED: list[tuple[str, Check]] = [
     ("findings-by-owner", lambda: guards.check_findings(INVESTIGATING, FINDINGS)),
+    ("findings-recurring-with-reason", lambda: guards.check_findings(INVESTIGATING, RECURRING_EXPLAINED)),
+    ("findings-uncoded-under-rules-without-vocabulary", lambda: guards.check_findings(NO_VOCABULARY, UNCODED)),
     ("approve-by-team-lead-114.90", lambda: guards.check_approval(APPROVING, Approval(approver_id="tl-jordan"))),
     ("approve-by-manager", lambda: guards.check_approval(APPROVING, Approval(approver_id="mgr-dana"))),
     ("approve-by-director", lambda: guards.check_approval(APPROVING, Approval(approver_id="dir-rowan"))),

@@ -253,3 +253,12 @@ def test_above_every_approval_limit_is_cut_to_the_top_one_so_someone_can_approve
     assert proposal.approval_level == "director"
     assert proposal.note == "Cut from 50200.00 to 10000.00, the director's approval limit."
     assert "(Reduced to stay within the most anyone here may approve (10000.00).)" in proposal.items[0].reason
+
+
+@pytest.mark.parametrize(("earlier", "goodwill"), [(0, Decimal("50")), (1, Decimal("100")), (3, Decimal("100"))])
+def test_the_rules_find_a_recurring_cause_that_staff_did_not_mark(earlier: int, goodwill: Decimal) -> None:
+    """Earlier archived cases with the same code for the same product double the goodwill, as a mark does."""
+    standing = CustomerStanding(same_cause_earlier=earlier)
+    proposal = propose(findings(4), RULES, standing=standing)
+    assert [(item.kind.value, item.amount) for item in proposal.items] == [("goodwill", goodwill)]
+    assert ("happened before" in proposal.items[0].reason) is (earlier > 0)

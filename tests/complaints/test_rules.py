@@ -14,7 +14,7 @@ import pytest
 from pydantic import ValidationError
 
 from complaints.intake import Category
-from complaints.rules import CaseRules, load_rules
+from complaints.rules import CaseRules, load_rules, root_cause_group
 
 CONFIG = Path(__file__).resolve().parents[2] / "config" / "complaints.toml"
 RULES: CaseRules = load_rules(CONFIG)
@@ -169,9 +169,19 @@ def _tiny_history(data: dict[str, Any]) -> None:
     data["continue_as_new_after_events"] = 10
 
 
+def _ungrouped_cause(data: dict[str, Any]) -> None:
+    data["root_causes"]["duplicate-charge"] = "No group before the dot"
+
+
+def _undescribed_cause(data: dict[str, Any]) -> None:
+    data["root_causes"]["billing.mystery"] = "  "
+
+
 @pytest.mark.parametrize(
     ("mutate", "message"),
     [
+        (_ungrouped_cause, "root_causes: 'duplicate-charge' is not a code like billing.duplicate-charge"),
+        (_undescribed_cause, "root_causes.billing.mystery: give it a description"),
         (_set_role, "staff alex: unknown role 'wizard'"),
         (_drop_route, "routing: no route for category 'other'"),
         (_unknown_owner, "routing.billing.owner: unknown staff id 'ghost'"),
@@ -234,3 +244,11 @@ def test_missing_timings_fall_back_to_defaults() -> None:
 
     assert rules.timings.investigation == timedelta(days=5)
     assert rules.timings.approval_reminder_before == timedelta(hours=12)
+
+
+def test_the_configured_vocabulary_names_every_category_as_a_group() -> None:
+    """Each category's complaints can be coded: the vocabulary has a group per category, and `other.other`."""
+    groups = {root_cause_group(code) for code in RULES.root_causes}
+    assert groups == {"billing", "delivery", "product", "service", "other"}
+    assert "other.other" in RULES.root_causes
+    assert RULES.recurring_within == timedelta(days=90)

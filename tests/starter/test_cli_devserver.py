@@ -64,6 +64,7 @@ FINDINGS = Findings(
     submitted_by="alex",
     summary="The November invoice was charged twice",
     root_cause="Payment retry bug in the billing system",
+    root_cause_code="billing.duplicate-charge",
     severity=3,
     financial_loss=Decimal("89.90"),
 )  # proposal: refund 89.90 + goodwill 25.00 = 114.90 GBP → team_lead approval

@@ -206,7 +206,19 @@ def test_valid_input_is_sent_so_an_unreachable_server_is_exit_4() -> None:
     assert result.stdout == ""
 
 
-FINDINGS = ["admin", "findings", "C-1001", "--by", "alex", "--summary", "s", "--root-cause", "r"]
+FINDINGS = [
+    "admin",
+    "findings",
+    "C-1001",
+    "--by",
+    "alex",
+    "--summary",
+    "s",
+    "--root-cause",
+    "r",
+    "--cause",
+    "billing.wrong-amount",
+]
 
 
 @pytest.mark.parametrize(

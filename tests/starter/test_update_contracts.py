@@ -57,7 +57,18 @@ NOT_ON_CLI: dict[str, str] = {}
 
 # One valid invocation of each `complaints admin` action command.
 CLI_ACTIONS: dict[str, list[str]] = {
-    "findings": ["--by", "alex", "--severity", "3", "--summary", "charged twice", "--root-cause", "retry bug"],
+    "findings": [
+        "--by",
+        "alex",
+        "--severity",
+        "3",
+        "--summary",
+        "charged twice",
+        "--root-cause",
+        "retry bug",
+        "--cause",
+        "billing.duplicate-charge",
+    ],
     "approve": ["--by", "tl-jordan"],
     "reject": ["--by", "tl-jordan", "--reason", "too much"],
     "amend": ["--by", "tl-jordan", "--amount", "75.00", "--reason", "fairer"],

@@ -162,7 +162,7 @@ async def test_one_complaint_from_receipt_to_closed_through_the_cli(
         findings = await system.ok(
             "admin", "findings", complaint_id, "--by", "alex", "--severity", "3", "--loss", "89.90",
             "--summary", "The November subscription was charged twice",
-            "--root-cause", "A payment retry bug in the billing system",
+            "--root-cause", "A payment retry bug in the billing system", "--cause", "billing.duplicate-charge",
         )  # fmt: skip
         assert findings.strip() == f"Findings recorded for {complaint_id}; a remedy will be proposed."
 

@@ -100,6 +100,7 @@ STEPS = (
             submitted_by="alex",
             summary=f"Charged twice (case {i})",
             root_cause="Payment retry not deduplicated",
+            root_cause_code="billing.duplicate-charge",
             severity=1,
             financial_loss=loss_of(i),
         ),

@@ -41,6 +41,7 @@ def earlier_outcome(customer_id: str, closed_at: datetime, outcome: str = "resol
         priority="normal",
         outcome=outcome,
         root_cause="Payment retry bug",
+        root_cause_code="billing.duplicate-charge",
         recurring=False,
         severity=2,
         csat=None,

@@ -385,7 +385,12 @@ async def test_findings_not_upheld_offer_no_money(time_env: WorkflowEnvironment,
     await handle.execute_update(
         ComplaintWorkflow.submit_findings,
         Findings(
-            submitted_by="alex", summary="Charged once", root_cause="Pending authorisation", severity=1, upheld=False
+            submitted_by="alex",
+            summary="Charged once",
+            root_cause="Pending authorisation",
+            root_cause_code="billing.wrong-amount",
+            severity=1,
+            upheld=False,
         ),
     )
     offer = await reach(handle, Stage.AWAITING_CUSTOMER)
