@@ -30,6 +30,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     COMPLAINTS_DATA_DIR=/app/.data \
     COMPLAINTS_RULES_FILE=/app/config/complaints.toml \
-    COMPLAINTS_LOG_FORMAT=json
+    COMPLAINTS_LOG_FORMAT=json \
+    MPLCONFIGDIR=/tmp/matplotlib
 USER complaints:complaints
 CMD ["complaints", "worker"]

@@ -93,7 +93,7 @@ def case_file_of(state: CaseState, workflow_id: str, final: Stage, now: datetime
         currency=rules.compensation.currency,
         complaint=complaint.model_dump(mode="json"),
         retain_until=years_after(closed_at, profile.retain_records_years if profile else 3),
-        events=[FileEvent(at=e.at, kind=e.kind, detail=e.detail, actor=e.actor) for e in state.timeline],
+        events=_events(state, final, closed_at),
         findings=[
             FileFindings(
                 round=number,
@@ -146,6 +146,16 @@ def years_after(moment: datetime, years: int) -> datetime:
         return moment.replace(year=moment.year + years)
     except ValueError:
         return moment.replace(year=moment.year + years, day=28)
+
+
+def _events(state: CaseState, final: Stage, closed_at: datetime) -> list[FileEvent]:
+    """The timeline, ending with the move to the final stage (the case enters it once this file is written)."""
+    events = [FileEvent(at=e.at, kind=e.kind, detail=e.detail, actor=e.actor) for e in state.timeline]
+    if state.stage is not final:
+        events.append(
+            FileEvent(at=closed_at, kind="stage", detail=f"{state.stage.value} → {final.value}", actor="system")
+        )
+    return events
 
 
 def _stopped(clocks: list[SlaClock], kind: str) -> datetime | None:
