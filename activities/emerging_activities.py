@@ -77,7 +77,7 @@ class EmergingActivities:
             to=to.to,
             key=key,
             kind=ALERT_KIND,
-            reference=key,
+            reference=issue.code,  # what it is about; the key (with the window) is in X-Complaintflow-Key
             rendered=render_emerging_alert(issue, cases, to.names),
         )
         mailed = await self._mail.send_once(message, key, ALERT_KIND)

@@ -104,10 +104,10 @@ class EmergingAlertResult(BaseModel):
 
 
 class EmergingReviewResult(BaseModel):
+    as_of: datetime  # the time the review looked from (a scheduled run: its nominal time)
     window: ReviewWindow
     issues: list[EmergingIssue]
     mailed: int  # alerts mailed by this run (the others had been mailed before)
-    failed: list[str] = []  # alert keys whose mail could not be sent
 
 
 def window_end(as_of: datetime) -> datetime:

@@ -32,7 +32,8 @@ MAILING = RetryPolicy(
 class EmergingReviewWorkflow:
     @workflow.run
     async def run(self, review: EmergingReview) -> EmergingReviewResult:
-        windows = review_windows(review.as_of or nominal_time(), review)
+        as_of = review.as_of or nominal_time()
+        windows = review_windows(as_of, review)
         counts = await workflow.execute_activity(
             contracts.COUNT_ROOT_CAUSES.name,
             windows,
@@ -60,4 +61,4 @@ class EmergingReviewWorkflow:
             mailed += result.mailed
         if failed:
             raise ApplicationError(f"{len(failed)} of {len(issues)} alerts not sent: {', '.join(failed)}")
-        return EmergingReviewResult(window=windows.recent, issues=issues, mailed=mailed)
+        return EmergingReviewResult(as_of=as_of, window=windows.recent, issues=issues, mailed=mailed)
