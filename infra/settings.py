@@ -118,7 +118,7 @@ class Settings(BaseSettings):
         default=timedelta(minutes=5),
         gt=timedelta(0),
         description="How often the Temporal Schedule `complaints-doctor` runs the check, as an ISO 8601 duration "
-        "(each worker creates or updates the schedule at start).",
+        "(`complaints setup-schedules` and each worker at start create or update the schedule).",
     )
     # The scheduled reviews of the case file archive (infra/schedules.py; `complaints setup-schedules`).
     emerging_window: timedelta = Field(
