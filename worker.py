@@ -21,15 +21,19 @@ from temporalio.worker import Worker
 from activities import ComplaintActivities
 from activities.case_priority import CasePriority
 from activities.doctor_activities import DoctorActivities
+from activities.emerging_activities import EmergingActivities
 from activities.incident_activities import IncidentActivities
+from activities.monthly_report import MonthlyReportActivities
 from infra.connection import connect
 from infra.logging import configure_logging
 from infra.sandbox import workflow_runner
-from infra.schedules import keep_doctor_schedule
+from infra.schedules import keep_schedules
 from infra.settings import Settings
 from workflows import ComplaintWorkflow
 from workflows.doctor import CaseDoctorWorkflow
+from workflows.emerging_review import EmergingReviewWorkflow
 from workflows.incident import IncidentWorkflow
+from workflows.monthly_report import MonthlyReportWorkflow
 
 log = logging.getLogger("complaintflow.worker")
 
@@ -38,11 +42,19 @@ def build_worker(client: Client, settings: Settings, activities: ComplaintActivi
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[ComplaintWorkflow, CaseDoctorWorkflow, IncidentWorkflow],
+        workflows=[
+            ComplaintWorkflow,
+            CaseDoctorWorkflow,
+            IncidentWorkflow,
+            EmergingReviewWorkflow,
+            MonthlyReportWorkflow,
+        ],
         activities=activities.all()
         + CasePriority(client).all()
         + DoctorActivities.for_worker(client, settings, activities.engine).all()
-        + IncidentActivities(client, settings, activities.engine, activities.rules_file).all(),
+        + IncidentActivities(client, settings, activities.engine, activities.rules_file).all()
+        + EmergingActivities(settings, activities.engine, activities.rules_file).all()
+        + MonthlyReportActivities(settings, activities.engine, activities.rules_file).all(),
         workflow_runner=workflow_runner(),
         max_cached_workflows=settings.worker_max_cached_workflows,
         max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
@@ -81,7 +93,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     runtime = metrics_runtime(settings)
     client = await connect(runtime)
     async with running_worker(client, settings):
-        await keep_doctor_schedule(client, settings)
+        await keep_schedules(client, settings)
         log.info(
             "worker started",
             extra={

@@ -7,7 +7,8 @@ recipient, sender or content will be refused again, so retrying only delays the 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate
 from typing import Any, Literal
@@ -47,6 +48,55 @@ def build_email(settings: ActivityConfig, request: MessageRequest, rendered: Ren
     message.set_content(rendered.text)
     if rendered.html is not None:
         message.add_alternative(rendered.html, subtype="html")
+    return message
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file sent with a message, e.g. the monthly report's HTML (`text/html`)."""
+
+    filename: str
+    content_type: str  # `maintype/subtype`
+    content: bytes
+
+
+def attach(message: EmailMessage, attachment: Attachment) -> None:
+    """Add the file as an attachment (base64: any bytes, any line length); text is declared UTF-8."""
+    maintype, _, subtype = attachment.content_type.partition("/")
+    if not maintype or not subtype:
+        raise ValueError(f"{attachment.filename}: content type {attachment.content_type!r} is not maintype/subtype")
+    message.add_attachment(
+        attachment.content,
+        maintype=maintype,
+        subtype=subtype,
+        filename=attachment.filename,
+        params={"charset": "utf-8"} if maintype == "text" else None,
+    )
+
+
+def build_staff_email(
+    settings: ActivityConfig,
+    *,
+    to: str,
+    key: str,
+    kind: str,
+    reference: str,
+    rendered: RenderedMessage,
+    attachments: Sequence[Attachment] = (),
+) -> EmailMessage:
+    """A message to staff that is about no one case (alerts, reports): same headers as a case's."""
+    message = EmailMessage()
+    message["From"] = settings.mail_from
+    message["To"] = to
+    message["Subject"] = rendered.subject
+    message["Date"] = formatdate(localtime=False, usegmt=True)
+    message["Message-ID"] = message_id_for(key)
+    message["X-Complaintflow-Kind"] = kind
+    message["X-Complaintflow-Reference"] = reference
+    message["X-Complaintflow-Key"] = key
+    message.set_content(rendered.text)
+    for attachment in attachments:
+        attach(message, attachment)
     return message
 
 

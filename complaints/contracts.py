@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Final, Generic, TypeVar
 
 from complaints.case import ClosingRecord
+from complaints.emerging import EmergingAlertResult, EmergingIssue, ReviewWindows, RootCauseCounts
 from complaints.incident import IncidentDeclaration
 from complaints.incident_records import (
     AssessRequest,
@@ -27,6 +28,7 @@ from complaints.incident_records import (
     OfferPageResult,
 )
 from complaints.messages import MessageReceipt, MessageRequest, SurveyHistory, SurveyQuery
+from complaints.monthly_report import MonthlyReportRequest, MonthlyReportResult
 from complaints.payout import CustomerPaid, CustomerPaidQuery, PayoutReceipt, PayoutRequest
 from complaints.rules import CaseRules
 from complaints.standing import CustomerStanding, StandingQuery
@@ -76,6 +78,15 @@ EXAMINE_CASES: Final = ActivityContract[None, Examination]("examine_cases", None
 ALERT_OPERATORS: Final = ActivityContract("alert_operators", Examination, DoctorReport)
 
 DOCTOR: Final = (EXAMINE_CASES, ALERT_OPERATORS)
+
+# The scheduled reviews of the case file archive (workflows/emerging_review.py, workflows/monthly_report.py):
+# counting root causes and alerting managers of emerging issues (activities/emerging_activities.py), and the
+# monthly report mailed to them (activities/monthly_report.py).
+COUNT_ROOT_CAUSES: Final = ActivityContract("count_root_causes", ReviewWindows, RootCauseCounts)
+RAISE_EMERGING_ALERT: Final = ActivityContract("raise_emerging_alert", EmergingIssue, EmergingAlertResult)
+SEND_MONTHLY_REPORT: Final = ActivityContract("send_monthly_report", MonthlyReportRequest, MonthlyReportResult)
+
+REVIEWS: Final = (COUNT_ROOT_CAUSES, RAISE_EMERGING_ALERT, SEND_MONTHLY_REPORT)
 
 # An incident (workflows/incident.py) and its proactive cases: the app database's incident tables,
 # and starting the cases (activities/incident_activities.py: it needs the Temporal client).

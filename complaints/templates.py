@@ -188,10 +188,15 @@ def _clean(text: str) -> str:
 
 def render_template(template: Template, request: MessageRequest) -> RenderedMessage:
     """Render the `subject` and `body` blocks of one template for one request."""
+    return render_blocks(template, template_context(request, template_language(template)))
+
+
+def render_blocks(template: Template, variables: dict[str, Any]) -> RenderedMessage:
+    """The `subject` and `body` blocks of a template, rendered with these variables (text only)."""
     for block in ("subject", "body"):
         if block not in template.blocks:
             raise ValueError(f"template {template.name!r} has no {{% block {block} %}}")
-    context = template.new_context(template_context(request, template_language(template)))
+    context = template.new_context(variables)
     subject = " ".join("".join(template.blocks["subject"](context)).split())
     text = _clean("".join(template.blocks["body"](context)))
     if not subject:

@@ -9,14 +9,16 @@ Every field carries a description: `python -m infra.settings` prints the README'
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from complaints.emerging import whole_days
 from complaints.intake_checks import DEFAULT_CLOCK_SKEW, DEFAULT_MAX_AGE
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -116,8 +118,36 @@ class Settings(BaseSettings):
         default=timedelta(minutes=5),
         gt=timedelta(0),
         description="How often the Temporal Schedule `complaints-doctor` runs the check, as an ISO 8601 duration "
-        "(each worker creates or updates the schedule at start).",
+        "(`complaints setup-schedules` and each worker at start create or update the schedule).",
     )
+    # The scheduled reviews of the case file archive (infra/schedules.py; `complaints setup-schedules`).
+    emerging_window: timedelta = Field(
+        default=timedelta(days=7),
+        description="The emerging-issue review's window, whole days as an ISO 8601 duration: the Temporal Schedule "
+        "`complaints-emerging-review` runs once a window (00:00 UTC; weekly windows start on Mondays) and counts "
+        "each root cause's archived cases received in the window that ended that day.",
+    )
+    emerging_baseline_windows: int = Field(
+        4, ge=1, description="How many windows before the recent one make a root cause's baseline (their mean count)."
+    )
+    emerging_ratio: float = Field(
+        2.0,
+        gt=0,
+        description="A root cause is emerging when its count in the window is at least this many times its baseline "
+        "(and at least `COMPLAINTS_EMERGING_MIN_CASES`); with a baseline of 0 the minimum alone decides.",
+    )
+    emerging_min_cases: int = Field(3, ge=1, description="The fewest cases in the window that can make an alert.")
+    managers_roles: list[str] = Field(
+        default_factory=lambda: ["manager", "director"],
+        description="Roles in the rules file whose staff receive the emerging-issue alerts and the monthly report, "
+        "as a JSON list (the default: the roles above team lead in `config/complaints.toml`).",
+    )
+    managers_email: str | None = Field(
+        None,
+        description="One address for the emerging-issue alerts and the monthly report instead of the staff of "
+        "`COMPLAINTS_MANAGERS_ROLES` (with neither, the operators get them).",
+    )
+
     incident_page_size: int = Field(
         100, ge=1, le=1000, description="Affected customers an incident offers per activity (one page of its fan-out)."
     )
@@ -178,6 +208,11 @@ class Settings(BaseSettings):
         "unset or empty: no metrics endpoint.",
     )
 
+    @field_validator("emerging_window")
+    @classmethod
+    def _whole_days(cls, window: timedelta) -> timedelta:
+        return whole_days(window)
+
     @cached_property
     def effective_database_url(self) -> str:
         if self.database_url:
@@ -202,11 +237,13 @@ def _default_text(value: object) -> str:
     if isinstance(value, bool):
         value = str(value).lower()
     if isinstance(value, timedelta):
-        value = _iso_duration(value)
+        value = iso_duration(value)
+    if isinstance(value, list | dict):
+        value = json.dumps(value)  # as the variable is written
     return f"`{value}`"
 
 
-def _iso_duration(value: timedelta) -> str:
+def iso_duration(value: timedelta) -> str:
     """`P366D`, `PT5M`: as the variable is written (pydantic's own would say `P1Y1D` for 366 days)."""
     hours, rest = divmod(value.seconds, 3600)
     clock = "".join(f"{count}{unit}" for count, unit in ((hours, "H"), (rest // 60, "M"), (rest % 60, "S")) if count)

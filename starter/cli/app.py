@@ -9,6 +9,7 @@
     complaints worker                run a worker
     complaints api                   the HTTP intake API (uvicorn; keys in COMPLAINTS_API_KEYS)
     complaints setup-search-attributes   register the search attributes on a real cluster
+    complaints setup-schedules       create or update the schedules (doctor, emerging issues, monthly report)
     complaints dev                   dev server + mail sink + worker + example (`make run`)
 
 Exit codes (scripts can trust them; errors go to stderr, results to stdout):
@@ -49,6 +50,7 @@ from starter.cli.case_files import case_file, purge
 from starter.cli.common import EXIT_CODES_HELP, ExitCode, error, fail, run
 from starter.cli.incident import incident
 from starter.cli.mail import mail
+from starter.cli.schedules import setup_schedules
 from starter.client import IntakeChecks, RulesUnavailable, StartResult, first_line, start_complaints, ui_link
 from workflows.search_attributes import ALL as ALL_SEARCH_ATTRIBUTES
 
@@ -176,6 +178,9 @@ def setup_search_attributes(
         state = "registered" if key.name in outcome else "already registered"
         print(f"{key.name:<24} {types[key.name]:<9} {state}", flush=True)
     print(f"{len(outcome)} added, {len(types) - len(outcome)} already there (namespace {target})", flush=True)
+
+
+app.command("setup-schedules")(setup_schedules)  # starter/cli/schedules.py
 
 
 @app.command()

@@ -33,6 +33,7 @@ def print_guide(settings: Settings, data_dir: Path, result: StartResult | None) 
         f"  Temporal server   {HOST}:{TEMPORAL_PORT}   (state: {data_dir / 'temporal.db'})",
         f"  Mail sent         {data_dir / 'mail'}   (one .eml file per message)",
         f"  Intake API        http://{HOST}:{API_PORT}/docs   (X-API-Key: dev-key unless COMPLAINTS_API_KEYS is set)",
+        f"  Schedules         {ui}/namespaces/{NAMESPACE}/schedules   (doctor, emerging issues, monthly report)",
     ]
     if result is not None:
         cid = result.complaint_id

@@ -20,6 +20,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from complaints.intake import InvalidInput, parse_complaints
+from infra.schedules import keep_schedules
 from infra.search_attributes import dev_server_flags
 from infra.settings import PROJECT_ROOT, Settings
 from starter.client import IntakeChecks, RulesUnavailable, StartResult, start_complaints
@@ -163,6 +164,8 @@ async def bring_up(children: list[Child], data_dir: Path, example: bool) -> None
     children.append(worker)
     await wait_for_worker(worker, client, settings.task_queue)
     say("dev", f"worker polling task queue {settings.task_queue!r}")
+    for kept, _ in await keep_schedules(client, settings):  # the worker does too: this says what they are
+        say("dev", f"schedule {kept.id}: {kept.when}")
     api_argv = [sys.executable, "-m", "starter.cli", "api", "--host", HOST, "--port", str(API_PORT)]
     api = await spawn("api", api_argv, env)
     children.append(api)

@@ -62,3 +62,17 @@ def test_the_case_priority_activity_matches_its_contract() -> None:
     assert sorted(found) == [contract.name for contract in contracts.CASE_PRIORITY]
     hints = get_type_hints(found[contracts.SET_CASE_PRIORITY.name])
     assert (hints["priority_key"], hints["return"]) == (contracts.SET_CASE_PRIORITY.arg, type(None))
+
+
+@pytest.mark.parametrize("contract", contracts.REVIEWS, ids=lambda contract: contract.name)
+def test_the_review_activities_match_their_contracts(contract: ActivityContract[Any, Any]) -> None:
+    """The scheduled reviews' activities (issue 17): registered by name, taking and returning the declared types."""
+    from activities.emerging_activities import EmergingActivities
+    from activities.monthly_report import MonthlyReportActivities
+
+    found = registered(EmergingActivities) | registered(MonthlyReportActivities)
+    assert sorted(found) == sorted(c.name for c in contracts.REVIEWS)
+    hints = get_type_hints(found[contract.name])
+    parameters = [name for name in inspect.signature(found[contract.name]).parameters if name != "self"]
+    assert [hints[name] for name in parameters] == [contract.arg]
+    assert hints["return"] is contract.result
