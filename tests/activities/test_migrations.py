@@ -20,16 +20,18 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import BigInteger, Connection, Table, insert, select, type_coerce
+from sqlalchemy import BigInteger, Connection, Table, insert, inspect, select, text, type_coerce
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from activities.archive import CaseArchive
 from activities.archive_tables import ARCHIVE_TABLES
-from activities.db import OutboxRow, OutcomeRow, PayoutRow, RequestKeyRow, make_engine
+from activities.db import AffectedRow, IncidentRow, OutboxRow, OutcomeRow, PayoutRow, RequestKeyRow, make_engine
 from activities.ledger import PayoutLedger
 from activities.migrate import (
     MIGRATIONS,
     alembic_config,
+    app_schema,
     current_revision,
     head_revision,
     schema_lock,
@@ -56,6 +58,8 @@ PAYOUTS = cast(Table, PayoutRow.__table__)
 OUTCOMES = cast(Table, OutcomeRow.__table__)
 OUTBOX = cast(Table, OutboxRow.__table__)
 REQUEST_KEYS = cast(Table, RequestKeyRow.__table__)
+INCIDENTS = cast(Table, IncidentRow.__table__)
+AFFECTED = cast(Table, AffectedRow.__table__)
 LOG = logging.getLogger(__name__)
 SINCE = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -260,3 +264,80 @@ async def test_the_incidents_revision_downgrades_and_upgrades(backend: str, tmp_
             async with engine.connect() as conn:
                 assert await conn.run_sync(table_names) >= incident_tables
         assert await differences_from_models(url, schema) == []
+
+
+BEFORE_THE_ARCHIVE = ("payouts", "outbox", "outcomes", "request_keys", "incidents", "incident_customers")
+
+
+async def raw_rows(engine: AsyncEngine, table: str, columns: list[str] | None = None) -> list[tuple[Any, ...]]:
+    """Every row of a table as the database holds it, in a stable order."""
+    names = columns or await column_names(engine, table)
+    async with engine.connect() as conn:
+        schema = await conn.run_sync(app_schema)
+        qualified = f'"{schema}".{table}' if schema else table
+        statement = text(f"SELECT {', '.join(names)} FROM {qualified} ORDER BY {names[0]}")
+        return [tuple(row) for row in await conn.execute(statement)]
+
+
+@pytest.mark.parametrize("kind", ["sqlite_today", "postgresql_today"])
+async def test_a_database_from_before_the_archive_keeps_every_row_at_head(kind: str, tmp_path: Path) -> None:
+    """0005 adds the case file archive and the outbox's bodies: every earlier row stays exactly as it was."""
+    with legacy_database(kind, tmp_path) as (url, schema):
+        async with engines(url, schema) as (engine,):
+            async with schema_lock(engine) as conn:
+                await conn.run_sync(lambda sync: command.upgrade(alembic_config(sync), "0004_incidents"))
+            async with engine.begin() as conn:
+                await conn.execute(
+                    insert(REQUEST_KEYS).values(
+                        scope="messages",
+                        caller="crm",
+                        complaint_id="C-1",
+                        idempotency_key="k-1",
+                        body_sha256="0" * 64,
+                        status_code=202,
+                        response={"ok": True},
+                        created_at=SINCE,
+                    )
+                )
+                await conn.execute(
+                    insert(INCIDENTS).values(
+                        incident_id="INC-1",
+                        title="Outage",
+                        declared_by="ops",
+                        declared_at=SINCE,
+                        declaration={},
+                        currency="GBP",
+                        budget=Decimal("1000"),
+                        committed=Decimal("25"),
+                        status="open",
+                    )
+                )
+                await conn.execute(
+                    insert(AFFECTED).values(
+                        listing_key="INC-1/c-1", incident_id="INC-1", customer_id="c-1", row=2, source="list",
+                        customer={}, amount=Decimal("25"), status="offered", reserved=Decimal("25"),
+                        paid=Decimal("0"), updated_at=SINCE,
+                    )
+                )  # fmt: skip
+            before = {table: await raw_rows(engine, table) for table in BEFORE_THE_ARCHIVE}
+            columns = {table: await column_names(engine, table) for table in BEFORE_THE_ARCHIVE}
+            assert all(before.values())  # every table holds rows to keep
+
+            await upgrade_to_head(engine)
+
+            assert await current_revision(engine) == head_revision()
+            for table in BEFORE_THE_ARCHIVE:
+                assert await raw_rows(engine, table, columns[table]) == before[table], table
+            bodies = await raw_rows(engine, "outbox", ["idempotency_key", "text_body", "html_body"])
+            assert [(text_body, html_body) for _, text_body, html_body in bodies] == [(None, None)] * len(bodies)
+            async with engine.connect() as conn:
+                assert await conn.run_sync(table_names) >= {*ARCHIVE_TABLES, "emerging_alerts"}
+            assert await CaseArchive(engine, LOG).count() == 0
+        assert await differences_from_models(url, schema) == []
+
+
+async def column_names(engine: AsyncEngine, table: str) -> list[str]:
+    async with engine.connect() as conn:
+        return await conn.run_sync(
+            lambda sync: [c["name"] for c in inspect(sync).get_columns(table, schema=app_schema(sync))]
+        )
