@@ -21,6 +21,7 @@ from complaints.actions import Fault, Findings
 from complaints.fields import FreeText, NonEmptyText, SingleLine, single_line
 from complaints.intake import Category, IncidentId, ProductName, ReceivedAt
 from complaints.remedies import Proposal
+from complaints.rules import ROOT_CAUSE_CODE
 from complaints.scheme import IncidentFacts, Scheme
 
 INCIDENT_WORKFLOW_PREFIX = "incident-"
@@ -45,6 +46,11 @@ class IncidentDeclaration(BaseModel):
     categories: tuple[Category, ...] = Field(min_length=1)
     fault: Fault
     severity: int = Field(default=3, ge=1, le=5)
+    root_cause_code: str | None = Field(
+        default=None,
+        pattern=ROOT_CAUSE_CODE.pattern,
+        description="From the rules' root-cause vocabulary (e.g. service.outage): its cases are reported under it.",
+    )
     declared_by: SingleLine
     scheme: Scheme
 
@@ -70,6 +76,7 @@ class IncidentDeclaration(BaseModel):
             submitted_by=self.declared_by,
             summary=self.title,
             root_cause=self.description,
+            root_cause_code=self.root_cause_code,
             severity=self.severity,
             financial_loss=proven_loss or Decimal("0"),
             fault=self.fault,

@@ -268,6 +268,14 @@ def test_a_good_declaration_is_taken() -> None:
     assert found.findings().financial_loss == 0
 
 
+def test_the_incident_root_cause_code_reaches_every_proactive_case_and_must_be_shaped_as_a_code() -> None:
+    coded = IncidentDeclaration.model_validate(declaration(root_cause_code="service.outage"))
+    assert coded.findings().root_cause_code == "service.outage"
+    assert IncidentDeclaration.model_validate(declaration()).findings().root_cause_code is None
+    with pytest.raises(ValidationError, match="root_cause_code"):
+        IncidentDeclaration.model_validate(declaration(root_cause_code="Network outage"))
+
+
 def test_an_ongoing_incident_has_no_end() -> None:
     assert IncidentDeclaration.model_validate(declaration(ended_at=None)).ended_at is None
 
