@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 
@@ -27,9 +28,9 @@ from tests.workflows.test_workflow_paths import finish_after_follow_up
 from workflows import ComplaintWorkflow
 
 
-async def rows_per_table(activities: ComplaintActivities, workflow_id: str) -> dict[str, int]:
+async def rows_per_table(engine: AsyncEngine, workflow_id: str) -> dict[str, int]:
     counts: dict[str, int] = {}
-    async with activities.engine.connect() as conn:
+    async with engine.connect() as conn:
         for name in ARCHIVE_TABLES:
             table = Base.metadata.tables[name]
             statement = select(func.count()).where(table.c.workflow_id == workflow_id)
@@ -90,10 +91,10 @@ async def test_a_closed_case_leaves_its_whole_file_once(
     assert archived.closed_at - archived.received_at > timedelta(days=14)
 
     # A retried record_outcome (the activity ran, its answer was lost) writes nothing twice.
-    before = await rows_per_table(activities, handle.id)
+    before = await rows_per_table(activities.engine, handle.id)
     assert before["case_files"] == 1 and before["case_events"] == len(timeline)
     again = ClosingRecord(**outcome.model_dump(), case_file=archived.model_copy(update={"csat": 1, "messages": []}))
     await ActivityEnvironment().run(activities.record_outcome, again)
-    assert await rows_per_table(activities, handle.id) == before
+    assert await rows_per_table(activities.engine, handle.id) == before
     reread = await activities.archive.read(handle.id)
     assert reread is not None and reread.csat == 4 and len(reread.messages) == len(sent)
