@@ -140,7 +140,7 @@ class CaseRecord:
             priority=state.current_priority.value,
             outcome=outcome,
             root_cause=findings.root_cause if findings else None,
-            recurring=findings.recurring if findings else None,
+            recurring=(findings.recurring or bool(state.same_cause_earlier)) if findings else None,
             severity=findings.severity if findings else None,
             remedy_total=state.paid_total,
             currency=state.rules.compensation.currency,
