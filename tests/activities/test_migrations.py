@@ -24,9 +24,9 @@ from sqlalchemy import BigInteger, Connection, Table, insert, select, type_coerc
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from activities.archive_tables import ARCHIVE_TABLES
 from activities.db import OutboxRow, OutcomeRow, PayoutRow, RequestKeyRow, make_engine
 from activities.ledger import PayoutLedger
-from activities.archive_tables import ARCHIVE_TABLES
 from activities.migrate import (
     MIGRATIONS,
     alembic_config,
