@@ -48,6 +48,7 @@ from starter.cli.admin import admin
 from starter.cli.common import EXIT_CODES_HELP, ExitCode, error, fail, run
 from starter.cli.incident import incident
 from starter.cli.mail import mail
+from starter.cli.reports import report_app
 from starter.client import IntakeChecks, RulesUnavailable, StartResult, first_line, start_complaints, ui_link
 from workflows.search_attributes import ALL as ALL_SEARCH_ATTRIBUTES
 
@@ -60,6 +61,7 @@ app = typer.Typer(
 app.add_typer(admin, name="admin")
 app.add_typer(mail, name="mail")
 app.add_typer(incident, name="incident")
+app.add_typer(report_app, name="report")
 
 
 def _read_input(source: str) -> str:
