@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.schema import Column
 
@@ -61,19 +61,18 @@ async def percentiles(
 
 
 async def resolve_distribution(conn: AsyncConnection, report: ReportFilter) -> list[ResolveBucket]:
-    """Closed cases with a resolution, by how long it took; every bucket present (0 if empty)."""
+    """Closed cases with a resolution, by how long it took; every bucket present (0 if empty).
+
+    The bucket is one CASE over the seconds, so each row's duration is computed about once
+    (seven FILTER counts would compute it up to fourteen times a row).
+    """
     seconds = seconds_between(FILES.c.received_at, FILES.c.resolved_at, conn.dialect.name)
-    counts: list[ColumnElement[int]] = []
-    lower: int | None = None
-    for _, upper in RESOLVE_BUCKETS:
-        conditions = [seconds > lower] if lower is not None else []
-        conditions += [seconds <= upper] if upper is not None else []
-        counts.append(count_where(*conditions) if conditions else func.count())
-        lower = upper
-    statement = select(*counts).where(*closed_in(report), FILES.c.resolved_at.is_not(None))
-    row = (await conn.execute(statement)).one()
-    labels = [label for label, _ in RESOLVE_BUCKETS]
-    return [ResolveBucket(label=label, cases=int(cases)) for label, cases in zip(labels, row, strict=True)]
+    bounds = [(seconds <= upper, n) for n, (_, upper) in enumerate(RESOLVE_BUCKETS) if upper is not None]
+    bucket = case(*bounds, else_=len(RESOLVE_BUCKETS) - 1).label("bucket")
+    inner = select(bucket).where(*closed_in(report), FILES.c.resolved_at.is_not(None)).subquery()
+    grouped = select(inner.c.bucket, func.count()).group_by(inner.c.bucket)
+    counts: dict[int, int] = {int(n): int(cases) for n, cases in await conn.execute(grouped)}
+    return [ResolveBucket(label=label, cases=counts.get(n, 0)) for n, (label, _) in enumerate(RESOLVE_BUCKETS)]
 
 
 async def clocks(conn: AsyncConnection, report: ReportFilter) -> list[ClockFigure]:

@@ -4,7 +4,7 @@ closed per UTC day (the weekly volumes and the CSAT months are rolled up from th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass, fields
 from datetime import date
 
 from sqlalchemy import and_, desc, func, select
@@ -16,7 +16,7 @@ from complaints.report_figures import ReportFilter
 
 @dataclass(frozen=True)
 class Totals:
-    """One aggregate row over the cases closed in the period (filters applied)."""
+    """Counts over the cases closed in the period, or on one day of it (filters applied)."""
 
     closed: int
     withdrawn: int
@@ -30,34 +30,55 @@ class Totals:
     surveys_answered: int  # survey sent and a CSAT score given
     acknowledged: int  # with acknowledged_at
     resolved: int  # with resolved_at
+    csat_responses: int
+    csat_sum: int
+
+    def __add__(self, other: Totals) -> Totals:
+        return Totals(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
+
+
+NONE = Totals(*[0] * len(fields(Totals)))
 
 
 @dataclass(frozen=True)
 class ClosedDay:
     day: date
-    closed: int
-    csat_responses: int
-    csat_sum: int
+    totals: Totals
 
 
-async def totals(conn: AsyncConnection, report: ReportFilter, currency: str) -> Totals:
+async def closed_by_day(conn: AsyncConnection, report: ReportFilter, currency: str) -> list[ClosedDay]:
+    """Every count of the cases closed in the period, per UTC day: one scan serves the totals
+    (the days summed), the weekly closed volumes and the CSAT months."""
     f = FILES.c
-    statement = select(
-        func.count(),
-        count_where(f.outcome == "withdrawn"),
-        count_where(f.upheld.is_not(None)),
-        count_where(f.upheld.is_(True)),
-        count_where(f.escalations > 0),
-        func.coalesce(func.sum(f.escalations), 0),
-        minor_units_sum(f.redress_paid, f.currency == currency),
-        count_where(f.reopened.is_(True)),
-        count_where(f.survey_sent.is_(True)),
-        count_where(and_(f.survey_sent.is_(True), f.csat.is_not(None))),
-        count_where(f.acknowledged_at.is_not(None)),
-        count_where(f.resolved_at.is_not(None)),
-    ).where(*closed_in(report))
-    row = (await conn.execute(statement)).one()
-    return Totals(*(int(value) for value in row))
+    day = utc_day(f.closed_at, conn.dialect.name)
+    statement = (
+        select(
+            day,
+            func.count(),
+            count_where(f.outcome == "withdrawn"),
+            count_where(f.upheld.is_not(None)),
+            count_where(f.upheld.is_(True)),
+            count_where(f.escalations > 0),
+            func.coalesce(func.sum(f.escalations), 0),
+            minor_units_sum(f.redress_paid, f.currency == currency),
+            count_where(f.reopened.is_(True)),
+            count_where(f.survey_sent.is_(True)),
+            count_where(and_(f.survey_sent.is_(True), f.csat.is_not(None))),
+            count_where(f.acknowledged_at.is_not(None)),
+            count_where(f.resolved_at.is_not(None)),
+            func.count(f.csat),
+            func.coalesce(func.sum(f.csat), 0),
+        )
+        .where(*closed_in(report))
+        .group_by(day)
+    )
+    return [
+        ClosedDay(as_date(row[0]), Totals(*(int(value) for value in row[1:]))) for row in await conn.execute(statement)
+    ]
+
+
+def totals_of(days: list[ClosedDay]) -> Totals:
+    return sum((day.totals for day in days), NONE)
 
 
 async def opened_by_day(conn: AsyncConnection, report: ReportFilter) -> list[tuple[date, int]]:
@@ -65,21 +86,6 @@ async def opened_by_day(conn: AsyncConnection, report: ReportFilter) -> list[tup
     day = utc_day(FILES.c.received_at, conn.dialect.name)
     statement = select(day, func.count()).where(*received_in(report)).group_by(day)
     return [(as_date(found), int(count)) for found, count in await conn.execute(statement)]
-
-
-async def closed_by_day(conn: AsyncConnection, report: ReportFilter) -> list[ClosedDay]:
-    """Cases closed per UTC day of the period, with their CSAT responses and the sum of their scores."""
-    f = FILES.c
-    day = utc_day(f.closed_at, conn.dialect.name)
-    statement = (
-        select(day, func.count(), func.count(f.csat), func.coalesce(func.sum(f.csat), 0))
-        .where(*closed_in(report))
-        .group_by(day)
-    )
-    return [
-        ClosedDay(as_date(found), int(closed), int(responses), int(total))
-        for found, closed, responses, total in await conn.execute(statement)
-    ]
 
 
 async def common_currency(conn: AsyncConnection, report: ReportFilter) -> str | None:

@@ -40,7 +40,7 @@ from activities.report_feedback import csat, root_causes
 from activities.report_money import budgets, redress_by_kind
 from activities.report_sql import FILES, month_of, months_of, roll_up, week_of, weeks_of
 from activities.report_timing import clocks, percentiles, resolve_distribution
-from activities.report_volumes import ClosedDay, closed_by_day, common_currency, opened_by_day, totals
+from activities.report_volumes import ClosedDay, closed_by_day, common_currency, opened_by_day, totals_of
 from complaints.report_figures import CsatMonth, ReportFigures, ReportFilter, WeekVolume, percentage
 from complaints.rules import CaseRules
 
@@ -66,9 +66,9 @@ async def _figures(
 ) -> ReportFigures:
     currency = rules.compensation.currency if rules else (await common_currency(conn, report) or DEFAULT_CURRENCY)
     budget = {str(kind): amount for kind, amount in rules.compensation.monthly_budget.items()} if rules else None
-    counted = await totals(conn, report, currency)
+    closed_days = await closed_by_day(conn, report, currency)
+    counted = totals_of(closed_days)
     opened_days = await opened_by_day(conn, report)
-    closed_days = await closed_by_day(conn, report)
     return ReportFigures(
         filter=report,
         currency=currency,
@@ -102,7 +102,7 @@ async def _figures(
 
 def _weeks(report: ReportFilter, opened: list[tuple[date, int]], closed: list[ClosedDay]) -> list[WeekVolume]:
     opened_weeks = roll_up(opened, week_of)
-    closed_weeks = roll_up(((day.day, day.closed) for day in closed), week_of)
+    closed_weeks = roll_up(((day.day, day.totals.closed) for day in closed), week_of)
     return [
         WeekVolume(week=week, opened=opened_weeks.get(week, 0), closed=closed_weeks.get(week, 0))
         for week in weeks_of(report)
@@ -110,8 +110,8 @@ def _weeks(report: ReportFilter, opened: list[tuple[date, int]], closed: list[Cl
 
 
 def _csat_months(report: ReportFilter, closed: list[ClosedDay]) -> list[CsatMonth]:
-    responses = roll_up(((day.day, day.csat_responses) for day in closed), month_of)
-    scores = roll_up(((day.day, day.csat_sum) for day in closed), month_of)
+    responses = roll_up(((day.day, day.totals.csat_responses) for day in closed), month_of)
+    scores = roll_up(((day.day, day.totals.csat_sum) for day in closed), month_of)
     return [
         CsatMonth(
             month=month,

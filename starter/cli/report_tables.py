@@ -13,6 +13,7 @@ from complaints.dates import when
 from complaints.report_figures import Percentiles, ReportFigures, ReportFilter
 
 DASH = "-"
+COMMENTS_SHOWN = 10  # of the up to 50 the figures hold
 
 
 def period_label(report: ReportFilter) -> str:
@@ -129,13 +130,17 @@ def report_tables(figures: ReportFigures) -> list[Table]:
         ),
     ]
     if f.csat.comments:
-        rows = ((ref, score, comment) for ref, score, comment in f.csat.comments)
-        tables.append(_table("Newest CSAT comments", ("complaint", "score", "comment"), rows, numeric_from=1))
+        shown = f.csat.comments[:COMMENTS_SHOWN]
+        more = len(f.csat.comments) - len(shown)
+        title = "Newest CSAT comments" + (f" ({more} more in --json and --csv)" if more else "")
+        tables.append(_table(title, ("complaint", "score", "comment"), shown, numeric_from=1))
         tables[-1].columns[2].justify = "left"
     return tables
 
 
 def print_report(figures: ReportFigures, console: Console) -> None:
+    """Every table that has rows (a period with no clocks or no redress shows no empty table for them)."""
     for table in report_tables(figures):
-        console.print(table)
+        if table.row_count:
+            console.print(table)
     console.print(f"Generated {when(figures.generated_at)}; money in {figures.currency}.")
