@@ -56,8 +56,11 @@ class ReportReader:
     ) -> ReportFigures:
         """Every figure of the period, filtered (see the module's docstring for what each is over)."""
         async with self._engine.connect() as conn:
-            if conn.dialect.name == "postgresql":  # every query sees the same snapshot of the archive
+            # One snapshot for every query, so a case archived meanwhile is in all the figures or in none.
+            if conn.dialect.name == "postgresql":
                 await conn.execution_options(isolation_level="REPEATABLE READ")
+            elif conn.dialect.name == "sqlite":  # the driver begins no transaction for a SELECT: WAL keeps
+                await conn.exec_driver_sql("BEGIN")  # a read transaction's snapshot until it ends
             return await _figures(conn, filter, rules, now or utcnow())
 
 

@@ -8,18 +8,25 @@ from __future__ import annotations
 import logging
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from activities import reports
 from activities.archive import CaseArchive
+from activities.migrate import upgrade_to_head
+from activities.report_volumes import opened_by_day
 from activities.reports import ReportReader
 from complaints.intake import Category
 from complaints.report_figures import ReportFigures, ReportFilter, nearest_rank
 from complaints.rules import CaseRules, load_rules
 from infra.settings import PROJECT_ROOT
+from tests.activities.databases import BACKENDS, empty_database, engines
 from tests.activities.incident_books import Database
 from tests.activities.report_cases import BUDGETS, MARCH, march_cases
-from tests.case_files import at
+from tests.case_files import at, case_file
 
 NOW = datetime(2026, 4, 2, 8, 0, tzinfo=UTC)
 D = Decimal
@@ -248,3 +255,30 @@ async def test_an_empty_period_has_every_bucket_and_score_at_zero(reader: Report
     assert figures.clocks == [] and figures.root_causes == [] and figures.budgets == []
     assert figures.redress_total == D("0.00") and figures.currency == "GBP"
     assert [(m.month, m.responses, m.average) for m in figures.csat_by_month] == [(date(2026, 6, 1), 0, None)]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_a_case_archived_while_the_figures_are_read_is_in_none_of_them(
+    backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every query reads one snapshot: the totals (read first) and the Pareto (read later) agree."""
+    late = case_file(41, received=at(3, 2), closed=at(3, 20), resolve_hours=30, upheld=True, code="late.cause", csat=5)
+    with empty_database(backend, tmp_path) as (url, schema):
+        async with engines(url, schema, count=2) as (reading, writing):
+            await upgrade_to_head(reading)
+            archive = CaseArchive(writing, logging.getLogger(__name__))
+            for case in march_cases()[:10]:
+                await archive.write(case)
+
+            async def opened_then_another_case_closes(conn: AsyncConnection, report: ReportFilter) -> Any:
+                found = await opened_by_day(conn, report)
+                assert await archive.write(late)
+                return found
+
+            monkeypatch.setattr(reports, "opened_by_day", opened_then_another_case_closes)
+            during = await ReportReader(reading).figures(ReportFilter(start=MARCH[0], end=MARCH[1]))
+            monkeypatch.undo()
+            after = await ReportReader(reading).figures(ReportFilter(start=MARCH[0], end=MARCH[1]))
+    assert sum(cause.cases for cause in during.root_causes) == during.with_findings == 10
+    assert during.csat.responses == 10 and during.resolve.count == 10
+    assert (after.with_findings, after.csat.responses, after.resolve.count) == (11, 11, 11)
