@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, ColumnElement, Date, Float, func, literal_column, type_coerce
+from sqlalchemy import BigInteger, ColumnElement, Date, Integer, Text, func, literal_column, type_coerce
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.sql.schema import Column, Table
 
@@ -69,11 +69,18 @@ def utc_day(column: Column[Any], dialect: str) -> ColumnElement[Any]:
     return sql_cast(func.timezone(literal_column("'UTC'"), column), Date)
 
 
-def seconds_between(start: Column[Any], end: Column[Any], dialect: str) -> ColumnElement[float]:
-    """Whole seconds from `start` to `end` (SQLite's julianday is a float: rounded, so 24 h is exactly 86400)."""
+def whole_seconds(start: Column[Any], end: Column[Any], dialect: str) -> ColumnElement[int]:
+    """Seconds from `start` to `end`, rounded to whole ones (NULL if either is NULL); 24 h is exactly 86400."""
+    if dialect == "sqlite":  # julianday is a float of days: rounding removes its last-digit noise
+        return sql_cast(func.round((func.julianday(end) - func.julianday(start)) * 86400.0), Integer)
+    return sql_cast(func.round(func.extract("epoch", end - start)), BigInteger)
+
+
+def joined(values: ColumnElement[Any], dialect: str) -> ColumnElement[str | None]:
+    """The non-NULL values of a column as one comma-separated text (NULL over no values), in no order."""
     if dialect == "sqlite":
-        return func.round((func.julianday(end) - func.julianday(start)) * 86400.0)
-    return sql_cast(func.extract("epoch", end - start), Float)
+        return func.group_concat(values, ",")
+    return func.string_agg(sql_cast(values, Text), ",")
 
 
 def minor_units_sum(column: Column[Any], condition: ColumnElement[bool] | None = None) -> ColumnElement[Any]:

@@ -1,20 +1,29 @@
 """How fast cases were handled: acknowledgement and resolution times (nearest-rank p50/p90), the
 spread of resolution times in buckets, and how many SLA clocks and regulatory deadlines were met.
 
-Durations are computed in the database (whole seconds) and the percentiles picked there by
-rank, so a period of 100,000 cases sends two numbers back, not 100,000 times.
+One scan computes every closed case's times to acknowledge and to resolve in the database, in
+whole seconds, and sends each measure back as one comma-separated text (one row, not one per
+case: fetching 100,000 rows costs more than the scan). Python sorts them and picks the
+percentiles with `nearest_rank` and the buckets by bisection.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from bisect import bisect_right
+from dataclasses import dataclass
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql.schema import Column
 
-from activities.report_sql import CLOCKS, FILES, closed_in, count_where, seconds_between
-from complaints.report_figures import ClockFigure, Percentiles, ReportFilter, ResolveBucket, percentage
+from activities.report_sql import CLOCKS, FILES, closed_in, count_where, joined, whole_seconds
+from complaints.report_figures import (
+    ClockFigure,
+    Percentiles,
+    ReportFilter,
+    ResolveBucket,
+    nearest_rank,
+    percentage,
+)
 from complaints.sla_config import ClockKind
 
 DAY = 86_400
@@ -28,51 +37,49 @@ RESOLVE_BUCKETS: tuple[tuple[str, int | None], ...] = (
     ("> 8 weeks", None),
 )
 """(label, upper bound in seconds, inclusive): a case resolved in exactly 1 day is `≤ 1 day`, in 3 days `1-3 days`."""
-FRACTIONS = (0.5, 0.9)
 _CLOCK_ORDER = [kind.value for kind in ClockKind]
 
 
-def rank_of(count: int, fraction: float) -> int:
-    """The 1-based nearest rank: the same arithmetic as `nearest_rank`, so the database picks the same value."""
-    return int(max(1, -(-count * fraction // 1)))
+@dataclass(frozen=True)
+class Durations:
+    """Whole seconds, ascending, over the period's closed cases that were acknowledged / resolved."""
+
+    acknowledge: list[float]
+    resolve: list[float]
 
 
-def hours(seconds: Any) -> float:
-    return round(float(seconds) / 3600, 2)
+async def durations(conn: AsyncConnection, report: ReportFilter) -> Durations:
+    dialect, f = conn.dialect.name, FILES.c
+    statement = select(
+        joined(whole_seconds(f.received_at, f.acknowledged_at, dialect), dialect),
+        joined(whole_seconds(f.received_at, f.resolved_at, dialect), dialect),
+    ).where(*closed_in(report))
+    acknowledge, resolve = (await conn.execute(statement)).one()
+    return Durations(_ascending(acknowledge), _ascending(resolve))
 
 
-async def percentiles(
-    conn: AsyncConnection, report: ReportFilter, start: Column[Any], end: Column[Any], count: int
-) -> Percentiles:
-    """p50/p90 of `end - start` in hours over the period's closed cases that have `end` (`count` of them)."""
-    if count == 0:
-        return Percentiles(count=0, p50_hours=None, p90_hours=None)
-    seconds = seconds_between(start, end, conn.dialect.name)
-    ranked = (
-        select(seconds.label("seconds"), func.row_number().over(order_by=seconds).label("rank"))
-        .where(*closed_in(report), end.is_not(None))
-        .subquery()
-    )
-    ranks = {fraction: rank_of(count, fraction) for fraction in FRACTIONS}
-    picked = select(ranked.c.rank, ranked.c.seconds).where(ranked.c.rank.in_(ranks.values()))
-    found = dict((await conn.execute(picked)).all())
-    p50, p90 = (hours(found[ranks[fraction]]) for fraction in FRACTIONS)
-    return Percentiles(count=count, p50_hours=p50, p90_hours=p90)
+def _ascending(text: str | None) -> list[float]:
+    return sorted(map(float, text.split(","))) if text else []
 
 
-async def resolve_distribution(conn: AsyncConnection, report: ReportFilter) -> list[ResolveBucket]:
-    """Closed cases with a resolution, by how long it took; every bucket present (0 if empty).
+def percentiles(seconds: list[float]) -> Percentiles:
+    """p50/p90 in hours (two places) of ascending seconds: nearest-rank, so always a case's own time."""
+    p50, p90 = (nearest_rank(seconds, fraction) for fraction in (0.5, 0.9))
+    return Percentiles(count=len(seconds), p50_hours=_hours(p50), p90_hours=_hours(p90))
 
-    The bucket is one CASE over the seconds, so each row's duration is computed about once
-    (seven FILTER counts would compute it up to fourteen times a row).
-    """
-    seconds = seconds_between(FILES.c.received_at, FILES.c.resolved_at, conn.dialect.name)
-    bounds = [(seconds <= upper, n) for n, (_, upper) in enumerate(RESOLVE_BUCKETS) if upper is not None]
-    bucket = case(*bounds, else_=len(RESOLVE_BUCKETS) - 1).label("bucket")
-    inner = select(bucket).where(*closed_in(report), FILES.c.resolved_at.is_not(None)).subquery()
-    grouped = select(inner.c.bucket, func.count()).group_by(inner.c.bucket)
-    counts: dict[int, int] = {int(n): int(cases) for n, cases in await conn.execute(grouped)}
-    return [ResolveBucket(label=label, cases=counts.get(n, 0)) for n, (label, _) in enumerate(RESOLVE_BUCKETS)]
+
+def _hours(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds / 3600, 2)
+
+
+def resolve_distribution(seconds: list[float]) -> list[ResolveBucket]:
+    """The resolved cases by how long it took (ascending seconds in); every bucket present, 0 if empty."""
+    buckets, below = [], 0
+    for label, upper in RESOLVE_BUCKETS:
+        within = len(seconds) if upper is None else bisect_right(seconds, upper)
+        buckets.append(ResolveBucket(label=label, cases=within - below))
+        below = within
+    return buckets
 
 
 async def clocks(conn: AsyncConnection, report: ReportFilter) -> list[ClockFigure]:

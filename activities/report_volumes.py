@@ -28,8 +28,6 @@ class Totals:
     reopened: int
     surveys_sent: int
     surveys_answered: int  # survey sent and a CSAT score given
-    acknowledged: int  # with acknowledged_at
-    resolved: int  # with resolved_at
     csat_responses: int
     csat_sum: int
 
@@ -64,8 +62,6 @@ async def closed_by_day(conn: AsyncConnection, report: ReportFilter, currency: s
             count_where(f.reopened.is_(True)),
             count_where(f.survey_sent.is_(True)),
             count_where(and_(f.survey_sent.is_(True), f.csat.is_not(None))),
-            count_where(f.acknowledged_at.is_not(None)),
-            count_where(f.resolved_at.is_not(None)),
             func.count(f.csat),
             func.coalesce(func.sum(f.csat), 0),
         )

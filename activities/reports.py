@@ -38,8 +38,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from activities.db import from_minor_units, utcnow
 from activities.report_feedback import csat, root_causes
 from activities.report_money import budgets, redress_by_kind
-from activities.report_sql import FILES, month_of, months_of, roll_up, week_of, weeks_of
-from activities.report_timing import clocks, percentiles, resolve_distribution
+from activities.report_sql import month_of, months_of, roll_up, week_of, weeks_of
+from activities.report_timing import clocks, durations, percentiles, resolve_distribution
 from activities.report_volumes import ClosedDay, closed_by_day, common_currency, opened_by_day, totals_of
 from complaints.report_figures import CsatMonth, ReportFigures, ReportFilter, WeekVolume, percentage
 from complaints.rules import CaseRules
@@ -72,6 +72,7 @@ async def _figures(
     closed_days = await closed_by_day(conn, report, currency)
     counted = totals_of(closed_days)
     opened_days = await opened_by_day(conn, report)
+    times = await durations(conn, report)
     return ReportFigures(
         filter=report,
         currency=currency,
@@ -81,8 +82,8 @@ async def _figures(
         upheld=counted.upheld,
         with_findings=counted.with_findings,
         upheld_pct=percentage(counted.upheld, counted.with_findings),
-        acknowledge=await percentiles(conn, report, FILES.c.received_at, FILES.c.acknowledged_at, counted.acknowledged),
-        resolve=await percentiles(conn, report, FILES.c.received_at, FILES.c.resolved_at, counted.resolved),
+        acknowledge=percentiles(times.acknowledge),
+        resolve=percentiles(times.resolve),
         clocks=await clocks(conn, report),
         escalated_cases=counted.escalated_cases,
         escalations=counted.escalations,
@@ -98,7 +99,7 @@ async def _figures(
         surveys_answered=counted.surveys_answered,
         survey_response_pct=percentage(counted.surveys_answered, counted.surveys_sent),
         weeks=_weeks(report, opened_days, closed_days),
-        resolve_distribution=await resolve_distribution(conn, report),
+        resolve_distribution=resolve_distribution(times.resolve),
         generated_at=now,
     )
 
