@@ -121,9 +121,14 @@ class ArchiveGenerator:
 
     def __init__(self, seed: int = 17) -> None:
         self._rng = random.Random(seed)
-        causes = list(ROOT_CAUSES)
-        self._rng.shuffle(causes)  # which causes are common is arbitrary, but fixed by the seed
-        self._causes, self._cause_weights = causes, _zipf_weights(len(causes))
+        # Which causes are common is arbitrary, but fixed by the seed; most of a category's complaints
+        # have a cause of its own group, some one of anywhere (a website fault behind a billing complaint).
+        self._causes: dict[str, list[str]] = {}
+        for group, words in _CAUSE_WORDS.items():
+            self._causes[group] = [f"{group}.{word}" for word in words]
+            self._rng.shuffle(self._causes[group])
+        self._anywhere = list(ROOT_CAUSES)
+        self._rng.shuffle(self._anywhere)
         self._owners = {category: OWNERS[n::5] for n, category in enumerate(CATEGORIES)}
 
     def generate(self, count: int) -> Iterator[Generated]:
@@ -146,7 +151,7 @@ class ArchiveGenerator:
         outcome = "withdrawn" if roll < 0.05 else "offer_lapsed" if roll < 0.08 else "resolved"
         findings = outcome != "withdrawn" and rng.random() < 0.92
         upheld = (rng.random() < 0.6) if findings else None
-        code = rng.choices(self._causes, weights=self._cause_weights)[0] if findings and rng.random() < 0.9 else None
+        code = self._cause(category) if findings and rng.random() < 0.9 else None
         ack_hours = rng.lognormvariate(math.log(3), 0.9) if rng.random() < 0.97 else None
         if outcome == "withdrawn":
             resolve_hours = None
@@ -209,16 +214,20 @@ class ArchiveGenerator:
             }
         )
 
+    def _cause(self, category: str) -> str:
+        causes = self._causes[category] if self._rng.random() < 0.85 else self._anywhere
+        return self._rng.choices(causes, weights=_zipf_weights(len(causes)))[0]
+
     def _redress(self, workflow_id: str, category: str, paid_at: datetime) -> list[dict[str, Any]]:
         rng = self._rng
-        if rng.random() < 0.25:
+        if rng.random() < 0.4:
             return []
         kinds = {_pick(rng, REMEDY_KINDS) for _ in range(rng.choice((1, 1, 2, 3)))}
         return [
             {
                 "workflow_id": workflow_id,
                 "kind": kind,
-                "amount": _money(rng, 45 if kind in ("refund", "replacement") else 20),
+                "amount": _money(rng, 25 if kind in ("refund", "replacement") else 10),
                 "currency": "GBP",
                 "category": category,
                 "paid_at": paid_at,

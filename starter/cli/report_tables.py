@@ -43,7 +43,7 @@ def _hours(value: float | None) -> str:
 
 
 def _times(times: Percentiles) -> str:
-    return f"p50 {_hours(times.p50_hours)} · p90 {_hours(times.p90_hours)} (of {times.count})"
+    return f"p50 {_hours(times.p50_hours)} · p90 {_hours(times.p90_hours)} (of {times.count:,})"
 
 
 def _money(amount: Decimal | None, currency: str) -> str:
@@ -55,23 +55,23 @@ def _table(title: str, columns: Sequence[str], rows: Iterable[Sequence[object]],
     for n, column in enumerate(columns):
         table.add_column(column, justify="right" if n >= numeric_from else "left")
     for row in rows:
-        table.add_row(*(str(value) for value in row))
+        table.add_row(*(f"{value:,}" if isinstance(value, int) else str(value) for value in row))
     return table
 
 
 def summary_table(figures: ReportFigures) -> Table:
     f, money = figures, figures.currency
     rows = [
-        ("opened (received)", str(f.opened)),
-        ("closed", f"{f.closed} (withdrawn {f.withdrawn})"),
-        ("upheld", f"{f.upheld} of {f.with_findings} with findings ({_pct(f.upheld_pct)})"),
+        ("opened (received)", f"{f.opened:,}"),
+        ("closed", f"{f.closed:,} (withdrawn {f.withdrawn:,})"),
+        ("upheld", f"{f.upheld:,} of {f.with_findings:,} with findings ({_pct(f.upheld_pct)})"),
         ("time to acknowledge", _times(f.acknowledge)),
         ("time to resolve", _times(f.resolve)),
-        ("escalated", f"{f.escalated_cases} cases, {f.escalations} escalations"),
+        ("escalated", f"{f.escalated_cases:,} cases, {f.escalations:,} escalations"),
         ("redress paid (closed cases)", _money(f.redress_total, money)),
-        ("reopened", f"{f.reopened} ({_pct(f.reopen_pct)})"),
-        ("surveys", f"{f.surveys_answered} answered of {f.surveys_sent} sent ({_pct(f.survey_response_pct)})"),
-        ("CSAT", f"{f.csat.average if f.csat.average is not None else DASH} from {f.csat.responses} responses"),
+        ("reopened", f"{f.reopened:,} ({_pct(f.reopen_pct)})"),
+        ("surveys", f"{f.surveys_answered:,} answered of {f.surveys_sent:,} sent ({_pct(f.survey_response_pct)})"),
+        ("CSAT", f"{f.csat.average if f.csat.average is not None else DASH} from {f.csat.responses:,} responses"),
     ]
     title = f"Complaints report {period_label(f.filter)}: {_filters(f.filter)}"
     return _table(title, ("figure", "value"), rows, numeric_from=2)
