@@ -35,7 +35,10 @@ from starter.cli.report_tables import print_report
 HTML_MODULE = "activities.report_html"
 
 report_app = typer.Typer(
-    help="Reports over the closed cases in the case file archive (no Temporal needed).",
+    help="The figures of a period, from the case file archive (no Temporal needed): volumes, upheld rate, "
+    "times to acknowledge and resolve, SLA clocks, escalations, redress and budgets, CSAT, root causes. "
+    "Over the cases closed in the period (opened: received in it; redress by kind and budgets: paid in it). "
+    "Prints tables, or --json / --csv; --html FILE writes an HTML page as well.",
     invoke_without_command=True,
 )
 
@@ -75,11 +78,7 @@ def report(
         Path | None, typer.Option(metavar="FILE", help="Also write the report as an HTML page to FILE.")
     ] = None,
 ) -> None:
-    """The figures of a period: volumes, upheld rate, times, SLA clocks, redress and budgets, CSAT, root causes.
-
-    Over the cases closed in the period (opened: received in it; redress by kind and budgets:
-    paid in it). Prints tables, or --json / --csv; --html FILE writes an HTML page as well.
-    """
+    """The figures of the period, when no report subcommand (e.g. `report regulator`) is named."""
     if ctx.invoked_subcommand is not None:
         return
     if as_json and as_csv:
