@@ -50,6 +50,7 @@ from starter.cli.case_files import case_file, purge
 from starter.cli.common import EXIT_CODES_HELP, ExitCode, error, fail, run
 from starter.cli.incident import incident
 from starter.cli.mail import mail
+from starter.cli.reports import report_app
 from starter.cli.schedules import setup_schedules
 from starter.client import IntakeChecks, RulesUnavailable, StartResult, first_line, start_complaints, ui_link
 from workflows.search_attributes import ALL as ALL_SEARCH_ATTRIBUTES
@@ -65,6 +66,7 @@ app.add_typer(mail, name="mail")
 app.add_typer(incident, name="incident")
 app.command("case-file")(case_file)
 app.command()(purge)
+app.add_typer(report_app, name="report")
 
 
 def _read_input(source: str) -> str:
