@@ -2,25 +2,23 @@
 
 The figures come from `activities.reports.ReportReader(engine).figures(filter, rules)` and the
 page from `activities.report_html.render_html_report(figures)`, the same ones every other form
-of the report uses; both are imported when the first report is sent, so this module loads (and
-the worker starts) without them. The mail carries the page as `complaints-report-YYYY-MM.html`
+of the report uses. The mail carries the page as `complaints-report-YYYY-MM.html`
 (`text/html`) and goes once a month: its idempotency key is `monthly-report:YYYY-MM`.
 """
 
 from __future__ import annotations
 
-import importlib
-import inspect
 from collections.abc import Awaitable, Callable
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
 from activities.config import ActivityConfig
 from activities.mailer import Attachment, build_staff_email
 from activities.outbox import Outbox
+from activities.report_html import render_html_report
+from activities.reports import ReportReader
 from activities.rules_file import RulesFile
 from activities.staff_mail import StaffMail, managers
 from complaints import contracts
@@ -31,33 +29,18 @@ from complaints.review_mail import render_monthly_report
 from complaints.rules import CaseRules
 
 REPORT_KIND = "monthly_report"
-READER_MODULE = "activities.reports"  # ReportReader(engine).figures(filter, rules)
-HTML_MODULE = "activities.report_html"  # render_html_report(figures) -> str
 
 FiguresOf = Callable[[ReportFilter, CaseRules], Awaitable[ReportFigures]]
 RenderReport = Callable[[ReportFigures], str]
-
-
-def _module(name: str) -> Any:
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as error:
-        missing = f"the monthly report needs {name}, which this build lacks"
-        raise ApplicationError(missing, non_retryable=True) from error
 
 
 def archive_figures(engine: AsyncEngine) -> FiguresOf:
     """The report's figures as every report form computes them."""
 
     async def figures(report_filter: ReportFilter, rules: CaseRules) -> ReportFigures:
-        found = _module(READER_MODULE).ReportReader(engine).figures(report_filter, rules)
-        return cast(ReportFigures, await found if inspect.isawaitable(found) else found)
+        return await ReportReader(engine).figures(report_filter, rules)
 
     return figures
-
-
-def html_report(figures: ReportFigures) -> str:
-    return cast(str, _module(HTML_MODULE).render_html_report(figures))
 
 
 class MonthlyReportActivities:
@@ -67,7 +50,7 @@ class MonthlyReportActivities:
         engine: AsyncEngine,
         rules: RulesFile,
         figures_of: FiguresOf | None = None,
-        render: RenderReport = html_report,
+        render: RenderReport = render_html_report,
     ) -> None:
         self._settings = settings
         self._rules = rules

@@ -1,20 +1,16 @@
 """Issue 17, the monthly report activity: the month's figures, the HTML page attached, mailed once a month.
 
-`activities.reports` (the figures) and `activities.report_html` (the page) are written on other
-branches; here the activity is given stand-ins with their signatures, and the lazy import is
-checked to fail cleanly (non-retryable) where a module is missing.
+With stand-ins for the figures and the page, the mail goes once a month and a month already
+mailed is not computed again; with the real ones, the archived month's report is attached.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
-from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities import monthly_report
 from activities.monthly_report import REPORT_KIND, MonthlyReportActivities
 from activities.outbox import Outbox
 from activities.rules_file import RulesFile
@@ -24,7 +20,7 @@ from complaints.rules import CaseRules
 from starter.dev.mailsink import MailSink, read_mail
 from tests.activities.incident_books import Database
 from tests.fixtures_activities import make_settings
-from tests.review_support import month_figures
+from tests.review_support import archive, archived_case, month_figures
 
 CONFIG = Path(__file__).resolve().parents[2] / "config" / "complaints.toml"
 
@@ -79,13 +75,27 @@ async def test_the_report_goes_once_a_month_with_its_page_attached(
     assert entry is not None and (entry.status, entry.attempts, entry.kind) == ("sent", 1, REPORT_KIND)
 
 
-async def test_without_the_report_modules_the_activity_fails_for_good(
-    tmp_path: Path, database: Database, fresh_sink: MailSink, monkeypatch: pytest.MonkeyPatch
+async def test_the_real_report_of_the_archived_month_is_attached(
+    tmp_path: Path, database: Database, fresh_sink: MailSink
 ) -> None:
-    monkeypatch.setattr(monthly_report, "READER_MODULE", "activities.no_such_reports")
-    settings = make_settings(tmp_path / "data", fresh_sink.port)
-    acts = MonthlyReportActivities(settings, database.engine, RulesFile(CONFIG))
-    with pytest.raises(ApplicationError, match=r"activities\.no_such_reports") as failed:
-        await ActivityEnvironment().run(acts.send_monthly_report, MonthlyReportRequest(month="2031-02"))
-    assert failed.value.non_retryable
-    assert fresh_sink.messages() == []
+    """The real figures and page: three cases closed in October 2026, one in November (not counted)."""
+    received = datetime(2026, 10, 5, 9, 0, tzinfo=UTC)
+    cases = [archived_case(f"C-{n}", "billing.duplicate-charge", received + timedelta(days=n)) for n in range(3)]
+    cases.append(archived_case("C-NOV", "delivery.late", datetime(2026, 11, 20, 9, 0, tzinfo=UTC)))
+    await archive(database.engine, cases)
+    acts = MonthlyReportActivities(
+        make_settings(tmp_path / "data", fresh_sink.port), database.engine, RulesFile(CONFIG)
+    )
+
+    sent = await ActivityEnvironment().run(acts.send_monthly_report, MonthlyReportRequest(month="2026-10"))
+
+    assert sent.mailed
+    [path] = fresh_sink.messages()
+    mail = read_mail(path)
+    assert mail["Subject"] == "Complaints report for October 2026"
+    [page] = list(mail.iter_attachments())
+    html = page.get_content()
+    assert page.get_filename() == "complaints-report-2026-10.html"
+    assert html.count("<svg") == 4  # no survey answers and no redress: those two charts say so instead
+    assert "billing.duplicate-charge" in html and "delivery.late" not in html
+    assert "http://" not in html and "https://" not in html
