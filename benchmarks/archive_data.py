@@ -60,12 +60,12 @@ PRODUCTS = {
 }
 OWNERS = tuple(f"staff-{n:02d}" for n in range(1, 31))
 INCIDENTS = ("INC-101", "INC-102", "INC-103", "INC-104", "INC-105")
-_CAUSE_WORDS = {
-    "billing": ("duplicate-charge", "wrong-tariff", "late-refund", "direct-debit", "price-rise", "bill-shock"),
-    "delivery": ("late", "missed-slot", "damaged", "wrong-item", "lost", "no-tracking"),
-    "product": ("defect", "outage", "slow-speed", "no-signal", "setup", "firmware"),
-    "service": ("rude", "no-callback", "wrong-advice", "long-wait", "transfer-loop", "promise-broken"),
-    "other": ("privacy", "marketing", "accessibility", "website"),
+_CAUSE_WORDS = {  # the vocabulary of config/complaints.toml's [root_causes]
+    "billing": ("duplicate-charge", "wrong-amount", "unexpected-fee", "refund-delay"),
+    "delivery": ("late", "lost", "damaged", "wrong-item"),
+    "product": ("faulty", "not-as-described"),
+    "service": ("outage", "slow-response", "staff-conduct", "wrong-advice", "process-failure"),
+    "other": ("communication", "other"),
 }
 ROOT_CAUSES = tuple(f"{group}.{word}" for group, words in _CAUSE_WORDS.items() for word in words)
 REMEDY_KINDS = {"refund": 40, "goodwill": 30, "account_credit": 15, "discount": 10, "replacement": 5}
