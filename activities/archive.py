@@ -53,7 +53,7 @@ _CHILDREN: dict[str, tuple[Table, type[Any]]] = {
     "redress": (cast(Table, CaseRedressRow.__table__), FileRedress),
     "clocks": (cast(Table, CaseClockRow.__table__), FileClock),
 }
-_SEQUENCED = {"events", "messages", "decisions"}  # their order is their `seq`
+_SEQUENCED = {"events", "messages", "decisions", "clocks"}  # their order is their `seq`
 _DATETIMES = ("at", "created_at", "sent_at", "paid_at", "due_at", "finished_at")
 
 

@@ -172,13 +172,16 @@ class CaseRedressRow(Base):
 
 
 class CaseClockRow(Base):
-    """One SLA clock or regulatory deadline: its target, when it was finished, met or breached, how late."""
+    """One SLA clock or regulatory deadline: its target, when it was finished, met or breached, how late.
+
+    A clock a case runs again (each investigation round, each approval) is a row of its own."""
 
     __tablename__ = "case_clocks"
-    __table_args__ = (UniqueConstraint("workflow_id", "name", name="uq_case_clocks"),)
+    __table_args__ = (UniqueConstraint("workflow_id", "seq", name="uq_case_clocks"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     workflow_id: Mapped[str] = mapped_column(String(200), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
     name: Mapped[str] = mapped_column(String(100), index=True)  # e.g. `resolution`, `regulatory:final_response`
     kind: Mapped[str] = mapped_column(String(20))  # sla | regulatory
     target: Mapped[str] = mapped_column(String(100))  # in words: "8 business hours", "56 days"

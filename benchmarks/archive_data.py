@@ -259,6 +259,7 @@ class ArchiveGenerator:
         return [
             {
                 "workflow_id": workflow_id,
+                "seq": seq,
                 "name": name,
                 "kind": kind,
                 "target": f"{hours} hours",
@@ -268,7 +269,7 @@ class ArchiveGenerator:
                 "late_seconds": 0 if met in (None, True) else int(hours * 0.2 * 3600),
                 "source": "DISP 1.6.2R" if kind == "regulatory" else None,
             }
-            for name, kind, hours, met in clocks
+            for seq, (name, kind, hours, met) in enumerate(clocks, start=1)
         ]
 
     def _complaint(self, reference: str, category: str) -> dict[str, Any]:
