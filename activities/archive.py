@@ -140,13 +140,11 @@ class CaseArchive:
             )
         return expired
 
-    async def same_cause_earlier(
-        self, code: str, product: str | None, since: datetime, exclude_workflow_id: str
-    ) -> int:
+    async def same_cause_earlier(self, code: str, product: str, since: datetime, exclude_workflow_id: str) -> int:
         """Archived cases with this root cause for this product received from `since` on (recurring)."""
         statement = select(func.count()).where(
             FILES.c.root_cause_code == code,
-            FILES.c.product.is_(None) if product is None else FILES.c.product == product,
+            FILES.c.product == product,
             FILES.c.received_at >= since,
             FILES.c.workflow_id != exclude_workflow_id,
         )

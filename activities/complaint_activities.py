@@ -166,7 +166,7 @@ class ComplaintActivities:
         )
         earlier = await self.outcomes.earlier_complaints(query.customer_id, query.year_since, query.exclude_workflow_id)
         same_cause = 0
-        if query.root_cause_code is not None and query.recurring_since is not None:
+        if query.root_cause_code is not None and query.product is not None and query.recurring_since is not None:
             same_cause = await self.archive.same_cause_earlier(
                 query.root_cause_code, query.product, query.recurring_since, query.exclude_workflow_id
             )

@@ -25,6 +25,7 @@ class StandingQuery(BaseModel):
     month_since: datetime  # the budget month (UTC) starts here
     exclude_workflow_id: str  # this case: its own payouts are a top-up, not "earlier"
     # the findings' root cause: earlier cases with it for the same product make this one recurring
+    # (a complaint naming no product is never found recurring this way: there is no product to match)
     root_cause_code: str | None = None
     product: str | None = None
     recurring_since: datetime | None = None

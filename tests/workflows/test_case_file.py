@@ -8,6 +8,7 @@ A retried `record_outcome` writes nothing twice.
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -23,7 +24,7 @@ from activities.db import Base
 from activities.outbox import OUTBOX
 from complaints.case import ClosingRecord
 from complaints.case_file_builder import years_after
-from tests.support import start_case, to_follow_up
+from tests.support import start_case, to_approval, to_follow_up
 from tests.workflows.test_workflow_paths import finish_after_follow_up
 from workflows import ComplaintWorkflow
 
@@ -98,3 +99,26 @@ async def test_a_closed_case_leaves_its_whole_file_once(
     assert await rows_per_table(activities.engine, handle.id) == before
     reread = await activities.archive.read(handle.id)
     assert reread is not None and reread.csat == 4 and len(reread.messages) == len(sent)
+
+
+async def test_the_same_cause_for_the_same_product_again_is_found_recurring(
+    time_env: WorkflowEnvironment, client: Client, activities: ComplaintActivities
+) -> None:
+    """The first case with a code for a product is archived; the next one with both is recurring by the rules:
+    double goodwill, said in its reason, and recorded in its file. Another product is not."""
+    product = f"router-{uuid.uuid4().hex[:6]}"  # no other test's cases share it
+    first = await start_case(client, product=product)
+    await to_follow_up(first)
+    await finish_after_follow_up(time_env, first, csat=None)
+    await first.result()
+
+    again_handle = await start_case(client, product=product)
+    other_handle = await start_case(client, product=f"{product}-other")
+    again, other = await to_approval(again_handle), await to_approval(other_handle)
+    await again_handle.terminate(reason="test done")
+    await other_handle.terminate(reason="test done")
+
+    assert again.proposal is not None and other.proposal is not None
+    [goodwill] = [item for item in again.proposal.items if item.kind.value == "goodwill"]
+    assert goodwill.amount == Decimal("50.00") and "happened before" in goodwill.reason
+    assert [i.amount for i in other.proposal.items if i.kind.value == "goodwill"] == [Decimal("25.00")]
