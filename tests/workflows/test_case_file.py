@@ -107,13 +107,14 @@ async def test_the_same_cause_for_the_same_product_again_is_found_recurring(
     """The first case with a code for a product is archived; the next one with both is recurring by the rules:
     double goodwill, said in its reason, and recorded in its file. Another product is not."""
     product = f"router-{uuid.uuid4().hex[:6]}"  # no other test's cases share it
+    # All received together: once nothing runs, the time-skipping server may leap years ahead.
     first = await start_case(client, product=product)
+    again_handle = await start_case(client, product=product)
+    other_handle = await start_case(client, product=f"{product}-other")
     await to_follow_up(first)
     await finish_after_follow_up(time_env, first, csat=None)
     await first.result()
 
-    again_handle = await start_case(client, product=product)
-    other_handle = await start_case(client, product=f"{product}-other")
     again, other = await to_approval(again_handle), await to_approval(other_handle)
     await again_handle.terminate(reason="test done")
     await other_handle.terminate(reason="test done")
