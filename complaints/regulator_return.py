@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict
@@ -223,30 +223,43 @@ class _Row:
 
 
 class _Bands:
-    """Which band a closed case falls in; business-day limits are remembered per day of receipt."""
+    """Which band a closed case falls in. A business-day limit depends only on the day of receipt,
+    so it is computed once per day (a period's cases share a few hundred days)."""
 
     def __init__(self, bands: tuple[TimeBand, ...], calendar: BusinessCalendar) -> None:
-        self._bands, self._calendar = bands, calendar
+        self._calendar, self._zone = calendar, calendar.zone
+        self._bands = [(band.unit, band.period, _length(band)) for band in bands]
         self._business: dict[tuple[date, int], datetime] = {}
 
-    def limit(self, band: TimeBand, received_at: datetime) -> datetime:
-        match band.unit:
-            case PeriodUnit.BUSINESS_DAYS:
-                key = (self._calendar.local_date(received_at), band.period)
-                if key not in self._business:
-                    self._business[key] = self._calendar.add_business_days(received_at, band.period)
-                return self._business[key]
-            case PeriodUnit.CALENDAR_DAYS:
-                return received_at + timedelta(days=band.period)
-            case PeriodUnit.WEEKS:
-                return received_at + timedelta(weeks=band.period)
+    def _business_limit(self, received: datetime, days: int) -> datetime:
+        key = (received.astimezone(self._zone).date(), days)  # the calendar's day of receipt
+        limit = self._business.get(key)
+        if limit is None:
+            limit = self._business[key] = self._calendar.add_business_days(received, days)
+        return limit
 
     def of(self, case: ClosedCase) -> int:
-        received, closed = as_utc(case.received_at, "received_at"), as_utc(case.closed_at, "closed_at")
-        for index, band in enumerate(self._bands):
-            if closed <= self.limit(band, received):
+        received, closed = _utc(case.received_at, "received_at"), _utc(case.closed_at, "closed_at")
+        for index, (unit, period, length) in enumerate(self._bands):
+            limit = self._business_limit(received, period) if unit is PeriodUnit.BUSINESS_DAYS else received + length
+            if closed <= limit:
                 return index
         return len(self._bands)
+
+
+def _length(band: TimeBand) -> timedelta:
+    """The exact length of a band in calendar days or weeks (business days have none)."""
+    match band.unit:
+        case PeriodUnit.CALENDAR_DAYS:
+            return timedelta(days=band.period)
+        case PeriodUnit.WEEKS:
+            return timedelta(weeks=band.period)
+        case PeriodUnit.BUSINESS_DAYS:
+            return timedelta(0)
+
+
+def _utc(value: datetime, field: str) -> datetime:
+    return value if value.tzinfo is UTC else as_utc(value, field)  # what the archive gives costs nothing
 
 
 def regulator_return(
@@ -266,8 +279,14 @@ def regulator_return(
     groups = {name: _Row(len(definition.bands)) for name in PRODUCT_GROUPS[mapping.form]}
     causes = {name: _Row(len(definition.bands)) for name in CAUSES[mapping.form]}
 
+    mapped: dict[tuple[str | None, str | None], tuple[_Row, _Row, _Row]] = {}
+
     def rows(product: str | None, code: str | None) -> tuple[_Row, _Row, _Row]:
-        return total, groups[mapping.product_group(product)], causes[mapping.cause(code)]
+        """The rows a case counts in: the total, its product group's and its cause's."""
+        key = (product, code)
+        if key not in mapped:
+            mapped[key] = (total, groups[mapping.product_group(product)], causes[mapping.cause(code)])
+        return mapped[key]
 
     for tally in inputs.opened:
         for row in rows(tally.product, tally.root_cause_code):
