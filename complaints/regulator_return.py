@@ -182,7 +182,7 @@ class RegulatorReturn(BaseModel):
     period: str
     start: datetime
     end: datetime
-    calendar: str  # whose business days count
+    calendar: str | None  # whose business days count (None: no band counts business days)
     outstanding_at_start: int
     total: ReturnRow
     by_product_group: list[ReturnRow]  # every group of the form, in its order
@@ -311,7 +311,7 @@ def regulator_return(
         period=label,
         start=start,
         end=end,
-        calendar=calendar.name,
+        calendar=calendar.name if any(band.unit is PeriodUnit.BUSINESS_DAYS for band in definition.bands) else None,
         outstanding_at_start=inputs.outstanding_at_start,
         total=total.result("all complaints", labels),
         by_product_group=[row.result(name, labels) for name, row in groups.items()],

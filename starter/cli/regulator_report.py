@@ -125,7 +125,8 @@ def _print_tables(figures: RegulatorReturn) -> None:
         f"period {figures.period} = {figures.start.date()} to {last_day} (UTC)"
     )
     console.print(f"source: {figures.source}", highlight=False)
-    console.print(f"{CLOSED_MEANS}; business days on calendar {figures.calendar!r}", highlight=False)
+    days = "" if figures.calendar is None else f"; business days on calendar {figures.calendar!r}"
+    console.print(f"{CLOSED_MEANS}{days}", highlight=False)
     console.print(f"{AS_KNOWN}", highlight=False)
     console.print(f"outstanding at the start of the period: {figures.outstanding_at_start}")
     for title, rows in (("by product group", figures.by_product_group), ("by cause", figures.by_cause)):
@@ -133,12 +134,12 @@ def _print_tables(figures: RegulatorReturn) -> None:
 
 
 def _table(title: str, rows: list[ReturnRow], total: ReturnRow) -> Table:
-    table = Table(title=title, title_justify="left")
+    table = Table(title=f"{title} (the time bands: when the complaint was closed)", title_justify="left")
     table.add_column(title.removeprefix("by ").capitalize(), overflow="fold")
     for column in ("opened", "closed", "upheld"):
         table.add_column(column, justify="right")
     for band in total.bands:
-        table.add_column(f"closed {band.label}", justify="right")
+        table.add_column(band.label, justify="right")
     table.add_column("redress paid", justify="right")
     for row in [*rows, total]:
         table.add_row(

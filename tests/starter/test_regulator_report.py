@@ -70,7 +70,9 @@ def test_the_fca_return_as_json(database_url: str) -> None:
 def test_the_cfpb_figures_as_json(database_url: str) -> None:
     code, out, err = run(database_url, "--profile", "us-cfpb", "--period", "2026H2", "--json")
     assert code == 0, err
-    total = json.loads(out)["total"]
+    figures = json.loads(out)
+    assert figures["calendar"] is None  # calendar days: no business calendar involved
+    total = figures["total"]
     assert [(band["label"], band["cases"], band["cumulative_pct"]) for band in total["bands"]] == [
         ("within 15 days", 1, 25.0),
         ("after 15 days, within 60 days", 2, 75.0),
@@ -127,9 +129,8 @@ def test_bad_input_exits_2_naming_the_option(database_url: str, args: list[str],
     assert out == ""
 
 
-def test_an_unreadable_archive_exits_5(tmp_path: Path) -> None:
-    code, _, err = run(
-        f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'app.db'}", "--profile", "us-cfpb", "--period", "2026"
-    )
-    assert code == 5
-    assert "cannot read the case file archive" in err
+def test_a_database_without_the_archive_exits_5(tmp_path: Path) -> None:
+    (tmp_path / "app.db").touch()  # an empty SQLite database: never migrated, no case_files table
+    code, out, err = run(f"sqlite+aiosqlite:///{tmp_path / 'app.db'}", "--profile", "us-cfpb", "--period", "2026")
+    assert (code, out) == (5, "")
+    assert "error: cannot read the case file archive" in err and "case_files" in err
