@@ -53,8 +53,8 @@ DEFINITIONS: dict[ReturnFormName, ReturnDefinition] = {
     ReturnFormName.FCA_DISP_1_ANNEX_1R: ReturnDefinition(
         form=ReturnFormName.FCA_DISP_1_ANNEX_1R,
         title="FCA complaints return (DISP 1 Annex 1R)",
-        source="FCA Handbook DISP 1.10.1R, DISP 1.10.2 and DISP 1 Annex 1R (complaints return form, the form of PS15/19 "
-        "in force for reporting periods from 30 June 2016); 3 business days: DISP 1.5.1R; 8 weeks: DISP 1.6.2R",
+        source="FCA Handbook DISP 1.10.1R, DISP 1.10.2 and DISP 1 Annex 1R (complaints return form, the form of PS15/19"
+        " in force for reporting periods from 30 June 2016); 3 business days: DISP 1.5.1R; 8 weeks: DISP 1.6.2R",
         bands=(
             TimeBand(label="within 3 business days", period=3, unit=PeriodUnit.BUSINESS_DAYS),
             TimeBand(label="after 3 business days, within 8 weeks", period=8, unit=PeriodUnit.WEEKS),

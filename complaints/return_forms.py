@@ -30,7 +30,8 @@ FCA_PRODUCT_GROUPS: tuple[str, ...] = (
     "Investments",
     "Credit related",
 )
-# Its causes of complaints opened (Table 1), those we could check against published returns.
+# Its causes of complaints opened (Table 1), as far as we could establish them without the handbook
+# text (README "The regulator's return" says from where): check them before a return is filed.
 FCA_CAUSES: tuple[str, ...] = (
     "Unsuitable advice",
     "Product disclosure information",
