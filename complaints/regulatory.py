@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from complaints.calendar import BusinessCalendar
 from complaints.dates import as_utc
 from complaints.intake import ProfileName
+from complaints.return_forms import ReturnMapping
 
 
 class RuleKind(StrEnum):
@@ -102,6 +103,9 @@ class RegulatoryProfile(BaseModel):
     rules: tuple[RegulatoryRule, ...] = ()
     # How long a closed case's file is kept (FCA DISP 1.9.2R: at least three years for most complaints)
     retain_records_years: int = Field(default=3, ge=1, le=100)
+    # The complaints return the regulator asks for, and how our products and root causes map onto
+    # it (`complaints report regulator`); None: the profile files no return.
+    regulator_return: ReturnMapping | None = None
 
 
 class RegulatoryDeadline(BaseModel):
