@@ -50,6 +50,7 @@ from starter.cli.case_files import case_file, purge
 from starter.cli.common import EXIT_CODES_HELP, ExitCode, error, fail, run
 from starter.cli.incident import incident
 from starter.cli.mail import mail
+from starter.cli.regulator_report import register as register_regulator_report
 from starter.cli.reports import report_app
 from starter.cli.schedules import setup_schedules
 from starter.client import IntakeChecks, RulesUnavailable, StartResult, first_line, start_complaints, ui_link
@@ -67,6 +68,7 @@ app.add_typer(incident, name="incident")
 app.command("case-file")(case_file)
 app.command()(purge)
 app.add_typer(report_app, name="report")
+register_regulator_report(report_app)  # complaints report regulator
 
 
 def _read_input(source: str) -> str:
