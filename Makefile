@@ -44,6 +44,9 @@ bench: $(STAMP)  # about two and a half hours on 2 cores; the tables are in benc
 	$(BIN)/python benchmarks/open_cases.py --cases 10000 --due 500 --postgres
 	$(BIN)/python benchmarks/pending_queue.py --cases 10000 --waiting 3000 --narrow
 	$(BIN)/python benchmarks/incident_fanout.py --customers 10000 --workers 1 --workers 2
+	$(BIN)/python benchmarks/reports.py --cases 100000
+	$(BIN)/python benchmarks/regulator_return.py --cases 100000
+	$(BIN)/python benchmarks/regulator_return.py --cases 100000 --postgres postgresql://127.0.0.1/test
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache *.egg-info
