@@ -17,7 +17,6 @@ from temporalio import activity
 from activities.config import ActivityConfig
 from activities.mailer import Attachment, build_staff_email
 from activities.outbox import Outbox
-from activities.report_html import render_html_report
 from activities.reports import ReportReader
 from activities.rules_file import RulesFile
 from activities.staff_mail import StaffMail, managers
@@ -43,6 +42,13 @@ def archive_figures(engine: AsyncEngine) -> FiguresOf:
     return figures
 
 
+def _render_html(figures: ReportFigures) -> str:
+    """The HTML report; imported here, not at the top, so the worker loads matplotlib only once a month."""
+    from activities.report_html import render_html_report
+
+    return render_html_report(figures)
+
+
 class MonthlyReportActivities:
     def __init__(
         self,
@@ -50,12 +56,12 @@ class MonthlyReportActivities:
         engine: AsyncEngine,
         rules: RulesFile,
         figures_of: FiguresOf | None = None,
-        render: RenderReport = render_html_report,
+        render: RenderReport | None = None,
     ) -> None:
         self._settings = settings
         self._rules = rules
         self._figures_of = figures_of or archive_figures(engine)
-        self._render = render
+        self._render = render or _render_html
         self._mail = StaffMail(settings, Outbox(engine))
 
     def all(self) -> list[Any]:

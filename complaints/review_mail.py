@@ -14,24 +14,11 @@ from complaints.emerging import ONE_DAY, AlertedCase, EmergingIssue
 from complaints.report_figures import ReportFigures
 from complaints.rules import CaseRules, StaffMember
 from complaints.templates import ORGANISATION, RenderedMessage, environment, render_blocks
-from complaints.wording import DEFAULT_LANGUAGE
+from complaints.wording import DATE_WORDS, DEFAULT_LANGUAGE
 
 EMERGING_TEMPLATE = "emerging_alert.txt.j2"
 MONTHLY_TEMPLATE = "monthly_report.txt.j2"
-MONTH_NAMES = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
+MONTH_NAMES = DATE_WORDS[DEFAULT_LANGUAGE].months  # staff mail is in the default language
 
 
 def managers_of(rules: CaseRules, roles: Sequence[str]) -> list[StaffMember]:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from activities.archive import CaseArchive
 from complaints.case_file import CaseFile
 from complaints.report_figures import CsatFigure, Percentiles, ReportFigures, ReportFilter, RootCauseFigure
+from tests.case_files import case_file
 
 log = logging.getLogger(__name__)
 
@@ -20,44 +21,21 @@ def archived_case(
     complaint_id: str, code: str | None, received_at: datetime, product: str | None = "broadband"
 ) -> CaseFile:
     """A closed, resolved case with this root cause, received then and closed three days later."""
-    return CaseFile(
-        workflow_id=f"complaint-{complaint_id}",
-        complaint_id=complaint_id,
-        customer_id=f"cust-{complaint_id}",
-        customer_name="Ada Lovelace",
-        customer_email="ada@example.com",
-        language="en",
-        category="billing",
-        product=product,
-        priority="normal",
-        channel="email",
-        origin="customer",
-        incident_id=None,
-        rules_version="2026-11-b",
-        regulatory_profile=None,
-        owner_id="alex",
-        team="Billing",
-        outcome="resolved",
-        upheld=True,
-        fault="ours",
-        root_cause_code=code,
-        root_cause=None if code is None else f"Cause {code}",
-        recurring=False,
-        recurring_reason=None,
-        severity=2,
-        received_at=received_at,
-        acknowledged_at=received_at + timedelta(hours=1),
-        resolved_at=received_at + timedelta(days=2),
-        closed_at=received_at + timedelta(days=3),
-        reopened=False,
-        escalations=0,
-        survey_sent=False,
-        csat=None,
-        csat_comment=None,
-        redress_paid=Decimal("0.00"),
-        currency="GBP",
-        complaint={"id": complaint_id},
-        retain_until=received_at + timedelta(days=7 * 365),
+    closed = received_at + timedelta(days=3)
+    made = case_file(0, received=received_at, closed=closed, ack_hours=1, resolve_hours=48, product=product, code=code)
+    return made.model_copy(
+        update={
+            "workflow_id": f"complaint-{complaint_id}",
+            "complaint_id": complaint_id,
+            "customer_id": f"cust-{complaint_id}",
+            "owner_id": "alex",
+            "upheld": True,
+            "fault": "ours",
+            "root_cause": None if code is None else f"Cause {code}",
+            "severity": 2,
+            "complaint": {"id": complaint_id},
+            "retain_until": received_at + timedelta(days=7 * 365),
+        }
     )
 
 
