@@ -24,24 +24,24 @@ class CaseFileRow(Base):
 
     workflow_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     complaint_id: Mapped[str] = mapped_column(String(100), index=True)
-    customer_id: Mapped[str] = mapped_column(String(100), index=True)
-    customer_name: Mapped[str] = mapped_column(String(200))
-    customer_email: Mapped[str] = mapped_column(String(320))
-    language: Mapped[str] = mapped_column(String(20))
-    category: Mapped[str] = mapped_column(String(50), index=True)
-    product: Mapped[str | None] = mapped_column(String(100), nullable=True, index=True)
-    priority: Mapped[str] = mapped_column(String(20))
-    channel: Mapped[str] = mapped_column(String(30))
-    origin: Mapped[str] = mapped_column(String(20))  # customer | proactive
+    customer_id: Mapped[str] = mapped_column(Text, index=True)
+    customer_name: Mapped[str] = mapped_column(Text)
+    customer_email: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(Text, index=True)
+    product: Mapped[str | None] = mapped_column(Text, nullable=True, index=True)
+    priority: Mapped[str] = mapped_column(Text)
+    channel: Mapped[str] = mapped_column(Text)
+    origin: Mapped[str] = mapped_column(Text)  # customer | proactive
     incident_id: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
-    rules_version: Mapped[str] = mapped_column(String(100))
-    regulatory_profile: Mapped[str | None] = mapped_column(String(50), nullable=True)
-    owner_id: Mapped[str] = mapped_column(String(100), index=True)
-    team: Mapped[str] = mapped_column(String(100), index=True)  # the investigating department
-    outcome: Mapped[str] = mapped_column(String(30))  # resolved | offer_lapsed | withdrawn
+    rules_version: Mapped[str] = mapped_column(Text)
+    regulatory_profile: Mapped[str | None] = mapped_column(Text, nullable=True)
+    owner_id: Mapped[str] = mapped_column(Text, index=True)
+    team: Mapped[str] = mapped_column(Text, index=True)  # the investigating department
+    outcome: Mapped[str] = mapped_column(Text)  # resolved | offer_lapsed | withdrawn
     upheld: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
-    fault: Mapped[str | None] = mapped_column(String(20), nullable=True)
-    root_cause_code: Mapped[str | None] = mapped_column(String(100), nullable=True, index=True)
+    fault: Mapped[str | None] = mapped_column(Text, nullable=True)
+    root_cause_code: Mapped[str | None] = mapped_column(Text, nullable=True, index=True)
     root_cause: Mapped[str | None] = mapped_column(Text, nullable=True)
     recurring: Mapped[bool] = mapped_column(Boolean)
     recurring_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -70,9 +70,9 @@ class CaseEventRow(Base):
     workflow_id: Mapped[str] = mapped_column(String(200), index=True)
     seq: Mapped[int] = mapped_column(Integer)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    kind: Mapped[str] = mapped_column(String(50))
+    kind: Mapped[str] = mapped_column(Text)
     detail: Mapped[str] = mapped_column(Text)
-    actor: Mapped[str] = mapped_column(String(100))
+    actor: Mapped[str] = mapped_column(Text)
 
 
 class CaseMessageRow(Base):
@@ -83,11 +83,11 @@ class CaseMessageRow(Base):
     workflow_id: Mapped[str] = mapped_column(String(200), index=True)
     seq: Mapped[int] = mapped_column(Integer)
     idempotency_key: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[str] = mapped_column(String(50))
-    recipient: Mapped[str] = mapped_column(String(320))
+    kind: Mapped[str] = mapped_column(Text)
+    recipient: Mapped[str] = mapped_column(Text)
     subject: Mapped[str] = mapped_column(Text)
     message_id: Mapped[str] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     text_body: Mapped[str | None] = mapped_column(Text, nullable=True)  # None: sent before bodies were kept
@@ -101,15 +101,15 @@ class CaseFindingsRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     workflow_id: Mapped[str] = mapped_column(String(200), index=True)
     round: Mapped[int] = mapped_column(Integer)
-    submitted_by: Mapped[str] = mapped_column(String(100))
+    submitted_by: Mapped[str] = mapped_column(Text)
     summary: Mapped[str] = mapped_column(Text)
-    root_cause_code: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    root_cause_code: Mapped[str | None] = mapped_column(Text, nullable=True)
     root_cause: Mapped[str] = mapped_column(Text)
     severity: Mapped[int] = mapped_column(Integer)
     upheld: Mapped[bool] = mapped_column(Boolean)
-    fault: Mapped[str] = mapped_column(String(20))
+    fault: Mapped[str] = mapped_column(Text)
     financial_loss: Mapped[Decimal] = mapped_column(Money())
-    inconvenience: Mapped[str] = mapped_column(String(20))
+    inconvenience: Mapped[str] = mapped_column(Text)
     harm: Mapped[bool] = mapped_column(Boolean)
     recurring_marked: Mapped[bool] = mapped_column(Boolean)
     recurring_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -124,8 +124,8 @@ class CaseProposalRow(Base):
     version: Mapped[int] = mapped_column(Integer)
     total: Mapped[Decimal] = mapped_column(Money())
     currency: Mapped[str] = mapped_column(String(3))
-    policy_version: Mapped[str] = mapped_column(String(100))
-    approval_level: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    policy_version: Mapped[str] = mapped_column(Text)
+    approval_level: Mapped[str | None] = mapped_column(Text, nullable=True)
     note: Mapped[str] = mapped_column(Text)
     items: Mapped[list[dict[str, Any]]] = mapped_column(JSON)  # kind, amount, reason, cost
 
@@ -138,9 +138,9 @@ class CaseDecisionRow(Base):
     workflow_id: Mapped[str] = mapped_column(String(200), index=True)
     seq: Mapped[int] = mapped_column(Integer)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    decided_by: Mapped[str] = mapped_column(String(100))
-    decision: Mapped[str] = mapped_column(String(50))
-    role: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    decided_by: Mapped[str] = mapped_column(Text)
+    decision: Mapped[str] = mapped_column(Text)
+    role: Mapped[str | None] = mapped_column(Text, nullable=True)
     approval_limit: Mapped[Decimal | None] = mapped_column(Money(), nullable=True)
     detail: Mapped[str] = mapped_column(Text)
 
@@ -154,7 +154,7 @@ class CasePayoutRow(Base):
     amount: Mapped[Decimal] = mapped_column(Money())
     currency: Mapped[str] = mapped_column(String(3))
     paid_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    reference: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    reference: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class CaseRedressRow(Base):
@@ -164,10 +164,10 @@ class CaseRedressRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     workflow_id: Mapped[str] = mapped_column(String(200), index=True)
-    kind: Mapped[str] = mapped_column(String(50), index=True)
+    kind: Mapped[str] = mapped_column(Text, index=True)
     amount: Mapped[Decimal] = mapped_column(Money())
     currency: Mapped[str] = mapped_column(String(3))
-    category: Mapped[str] = mapped_column(String(50))
+    category: Mapped[str] = mapped_column(Text)
     paid_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
@@ -182,9 +182,9 @@ class CaseClockRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     workflow_id: Mapped[str] = mapped_column(String(200), index=True)
     seq: Mapped[int] = mapped_column(Integer)
-    name: Mapped[str] = mapped_column(String(100), index=True)  # e.g. `resolution`, `regulatory:final_response`
-    kind: Mapped[str] = mapped_column(String(20))  # sla | regulatory
-    target: Mapped[str] = mapped_column(String(100))  # in words: "8 business hours", "56 days"
+    name: Mapped[str] = mapped_column(Text, index=True)  # e.g. `resolution`, `regulatory:final_response`
+    kind: Mapped[str] = mapped_column(Text)  # sla | regulatory
+    target: Mapped[str] = mapped_column(Text)  # in words: "8 business hours", "56 days"
     due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     met: Mapped[bool | None] = mapped_column(Boolean, nullable=True)  # None: never finished (withdrawn)
@@ -199,11 +199,11 @@ class EmergingAlertRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     alert_key: Mapped[str] = mapped_column(String(250), unique=True)
-    root_cause_code: Mapped[str] = mapped_column(String(100))
+    root_cause_code: Mapped[str] = mapped_column(Text)
     window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     window_end: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     count: Mapped[int] = mapped_column(Integer)
-    baseline: Mapped[str] = mapped_column(String(50))  # the mean per window, as a decimal string
+    baseline: Mapped[str] = mapped_column(Text)  # the mean per window, as a decimal string
     cases: Mapped[list[str]] = mapped_column(JSON)
     raised_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
