@@ -382,17 +382,9 @@ async def test_survey_answered_closes_with_csat(time_env: WorkflowEnvironment, c
 async def test_findings_not_upheld_offer_no_money(time_env: WorkflowEnvironment, client: Client) -> None:
     handle = await start_case(client)
     await reach(handle, Stage.INVESTIGATING)
-    await handle.execute_update(
-        ComplaintWorkflow.submit_findings,
-        Findings(
-            submitted_by="alex",
-            summary="Charged once",
-            root_cause="Pending authorisation",
-            root_cause_code="billing.wrong-amount",
-            severity=1,
-            upheld=False,
-        ),
-    )
+    not_upheld = Findings(submitted_by="alex", summary="Charged once", root_cause="Pending authorisation",
+                          root_cause_code="billing.wrong-amount", severity=1, upheld=False)  # fmt: skip
+    await handle.execute_update(ComplaintWorkflow.submit_findings, not_upheld)
     offer = await reach(handle, Stage.AWAITING_CUSTOMER)
     assert offer.proposal is not None and offer.proposal.total == 0
     await handle.execute_update(ComplaintWorkflow.respond_to_offer, OfferResponse(answer=OfferAnswer.ACCEPT))
