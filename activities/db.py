@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -29,6 +30,7 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
     insert,
+    make_url,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
@@ -241,6 +243,18 @@ def _sqlite_on_connect(dbapi_connection: Any, _: Any) -> None:
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def missing_sqlite_file(url: str) -> str | None:
+    """The SQLite file's path if it does not exist yet, else None (always None for other backends).
+
+    Commands that only read check this first: connecting would create an empty file, which is
+    the worker's to create (with the migrations).
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and not Path(parsed.database).exists():
+        return parsed.database
+    return None
 
 
 def make_engine(url: str, schema: str | None = None) -> AsyncEngine:

@@ -91,8 +91,12 @@ def _read(settings: Settings, profile: str, start: datetime, end: datetime) -> R
     # Here, not at the top: SQLAlchemy would add a fifth of a second to every other CLI command's start.
     from sqlalchemy.exc import SQLAlchemyError
 
-    from activities.db import make_engine
+    from activities.db import make_engine, missing_sqlite_file
     from activities.regulator_queries import return_inputs
+
+    missing = missing_sqlite_file(settings.effective_database_url)
+    if missing is not None:  # connecting would create an empty file: the worker's to create
+        fail(ExitCode.FAILED, f"error: cannot read the case file archive: no app database at {missing} yet")
 
     async def work() -> ReturnInputs:
         engine = make_engine(settings.effective_database_url)

@@ -168,9 +168,12 @@ def read_figures(url: str, filters: ReportFilter, rules: CaseRules | None) -> Re
     from sqlalchemy import make_url
     from sqlalchemy.exc import SQLAlchemyError
 
+    from activities.db import missing_sqlite_file
+
     parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").exists():
-        fail(ExitCode.FAILED, f"no app database at {parsed.database}: no case has been archived there yet")
+    missing = missing_sqlite_file(url)
+    if missing is not None:
+        fail(ExitCode.FAILED, f"no app database at {missing}: no case has been archived there yet")
     try:
         return asyncio.run(_read(url, filters, rules))
     except (SQLAlchemyError, OSError) as exc:

@@ -8,15 +8,13 @@ is named as such rather than created or failed on.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import TypeVar
 
 from sqlalchemy import inspect
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from activities.archive_tables import CaseFileRow
-from activities.db import make_engine
+from activities.db import make_engine, missing_sqlite_file
 from infra.settings import Settings
 
 T = TypeVar("T")
@@ -28,7 +26,7 @@ class ArchiveMissing(Exception):
 
 async def with_archive(settings: Settings, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
     url = settings.effective_database_url
-    missing = _missing_sqlite_file(url)
+    missing = missing_sqlite_file(url)
     if missing is not None:
         raise ArchiveMissing(f"no app database at {missing} yet: a worker creates it when it starts")
     engine = make_engine(url)
@@ -40,11 +38,3 @@ async def with_archive(settings: Settings, work: Callable[[AsyncEngine], Awaitab
         return await work(engine)
     finally:
         await engine.dispose()
-
-
-def _missing_sqlite_file(url: str) -> str | None:
-    """The SQLite file's path if it does not exist (connecting would create an empty one)."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database and not Path(parsed.database).exists():
-        return parsed.database
-    return None

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-from sqlalchemy import inspect, make_url
+from sqlalchemy import inspect
 from sqlalchemy.exc import SQLAlchemyError
 
-from activities.db import make_engine
+from activities.db import make_engine, missing_sqlite_file
 from activities.incident_store import IncidentStore
 from complaints.incident import IncidentDeclaration
 from complaints.incident_match import IncidentMatch, match_incident
@@ -41,7 +40,7 @@ class OpenIncidents:
 async def read_open_incidents(settings: Settings) -> OpenIncidents:
     """The open incidents in the app database (none before the first incident is declared)."""
     url = settings.effective_database_url
-    if _no_database_yet(url):
+    if missing_sqlite_file(url) is not None:
         return OpenIncidents(within=settings.incident_match_within)  # so no incident either
     engine = make_engine(url)
     try:
@@ -54,9 +53,3 @@ async def read_open_incidents(settings: Settings) -> OpenIncidents:
     finally:
         await engine.dispose()
     return OpenIncidents(tuple(declarations), settings.incident_match_within)
-
-
-def _no_database_yet(url: str) -> bool:
-    """A SQLite file not created yet (reading it would create it, and the worker creates it)."""
-    parsed = make_url(url)
-    return parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").exists()

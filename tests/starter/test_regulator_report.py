@@ -134,3 +134,10 @@ def test_a_database_without_the_archive_exits_5(tmp_path: Path) -> None:
     code, out, err = run(f"sqlite+aiosqlite:///{tmp_path / 'app.db'}", "--profile", "us-cfpb", "--period", "2026")
     assert (code, out) == (5, "")
     assert "error: cannot read the case file archive" in err and "case_files" in err
+
+
+def test_no_database_exits_5_and_creates_none(tmp_path: Path) -> None:
+    code, out, err = run(f"sqlite+aiosqlite:///{tmp_path / 'app.db'}", "--profile", "us-cfpb", "--period", "2026")
+    assert (code, out) == (5, "")
+    assert f"no app database at {tmp_path / 'app.db'} yet" in err
+    assert not (tmp_path / "app.db").exists()
