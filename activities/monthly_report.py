@@ -33,15 +33,6 @@ FiguresOf = Callable[[ReportFilter, CaseRules], Awaitable[ReportFigures]]
 RenderReport = Callable[[ReportFigures], str]
 
 
-def archive_figures(engine: AsyncEngine) -> FiguresOf:
-    """The report's figures as every report form computes them."""
-
-    async def figures(report_filter: ReportFilter, rules: CaseRules) -> ReportFigures:
-        return await ReportReader(engine).figures(report_filter, rules)
-
-    return figures
-
-
 def _render_html(figures: ReportFigures) -> str:
     """The HTML report; imported here, not at the top, so the worker loads matplotlib only once a month."""
     from activities.report_html import render_html_report
@@ -60,7 +51,7 @@ class MonthlyReportActivities:
     ) -> None:
         self._settings = settings
         self._rules = rules
-        self._figures_of = figures_of or archive_figures(engine)
+        self._figures_of = figures_of or ReportReader(engine).figures  # as every report form computes them
         self._render = render or _render_html
         self._mail = StaffMail(settings, Outbox(engine))
 

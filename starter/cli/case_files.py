@@ -16,6 +16,7 @@ from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from complaints.case_file import CaseFile
+from complaints.dates import as_utc
 from complaints.dates import when as _when
 from infra.settings import Settings
 from starter.cli.common import AsJson, ExitCode, console, fail
@@ -60,7 +61,7 @@ def purge(
     """Remove the case files past their retention (per regulatory profile; default three years). Dry run first."""
     from activities.archive import CaseArchive
 
-    moment = (as_of or datetime.now(UTC)).replace(tzinfo=(as_of.tzinfo or UTC) if as_of else UTC)
+    moment = as_utc(as_of) if as_of is not None else datetime.now(UTC)  # a date typed without a zone is UTC
 
     async def work(engine: AsyncEngine) -> list[tuple[str, str, datetime, datetime]]:
         archive = CaseArchive(engine, log)
