@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from pydantic_core import to_jsonable_python
 from sqlalchemy import delete, func, select
@@ -57,8 +57,13 @@ _SEQUENCED = {"events", "messages", "decisions", "clocks"}  # their order is the
 _DATETIMES = ("at", "created_at", "sent_at", "paid_at", "due_at", "finished_at")
 
 
-class ExpiredFile(tuple[str, str, datetime, datetime]):
-    """(workflow id, complaint id, closed at, retain until) of a file past its retention."""
+class ExpiredFile(NamedTuple):
+    """A file past its retention."""
+
+    workflow_id: str
+    complaint_id: str
+    closed_at: datetime
+    retain_until: datetime
 
 
 class CaseArchive:
@@ -122,12 +127,12 @@ class CaseArchive:
         )
         async with self._engine.connect() as conn:
             rows = (await conn.execute(statement)).all()
-        return [ExpiredFile((r[0], r[1], as_utc(r[2]), as_utc(r[3]))) for r in rows]
+        return [ExpiredFile(r[0], r[1], as_utc(r[2]), as_utc(r[3])) for r in rows]
 
     async def purge(self, as_of: datetime) -> list[ExpiredFile]:
         """Delete every file past its retention, whole (all its rows); returns what was deleted."""
         expired = await self.expired(as_of)
-        ids = [file[0] for file in expired]
+        ids = [file.workflow_id for file in expired]
         async with writing(self._engine) as conn:
             for start in range(0, len(ids), 500):
                 batch = ids[start : start + 500]

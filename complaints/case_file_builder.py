@@ -136,7 +136,7 @@ def case_file_of(state: CaseState, workflow_id: str, final: Stage, now: datetime
             for p in state.payouts
         ],
         redress=_redress(state),
-        clocks=_clocks(state, closed_at, final),
+        clocks=_clocks(state, closed_at),
     )
 
 
@@ -205,12 +205,12 @@ def _redress(state: CaseState) -> list[FileRedress]:
     ]
 
 
-def _clocks(state: CaseState, closed_at: datetime, final: Stage) -> list[FileClock]:
+def _clocks(state: CaseState, closed_at: datetime) -> list[FileClock]:
     calendars = state.rules.sla.calendars
     clocks: list[FileClock] = []
     for clock in state.clocks:
         report = clock_status(clock, calendars[clock.calendar], closed_at)
-        finished = clock.stopped_at if report.status in ("met", "breached") and clock.stopped_at else None
+        finished = clock.stopped_at  # a stopped clock is met or breached; a running one can only have breached
         met = None if finished is None and report.status != "breached" else report.status == "met"
         late = max(timedelta(0), -report.remaining) if report.status == "breached" else timedelta(0)
         business = " business" if report.business else ""
@@ -226,13 +226,13 @@ def _clocks(state: CaseState, closed_at: datetime, final: Stage) -> list[FileClo
             )
         )
     for deadline in state.regulatory_deadlines:
-        clocks.append(_regulatory(deadline, state.resolved_at, final))
+        clocks.append(_regulatory(deadline, state.resolved_at))
     return clocks
 
 
-def _regulatory(deadline: RegulatoryDeadline, resolved_at: datetime | None, final: Stage) -> FileClock:
-    """A regulator's deadline is met when the case was resolved (its final response sent) by then."""
-    finished = resolved_at if final is not Stage.WITHDRAWN or resolved_at else None
+def _regulatory(deadline: RegulatoryDeadline, finished: datetime | None) -> FileClock:
+    """A regulator's deadline is met when the case was resolved (its final response sent) by then;
+    a case never resolved (withdrawn first) did not finish it."""
     met = None if finished is None else finished <= deadline.due
     late = int(max(timedelta(0), finished - deadline.due).total_seconds()) if finished else 0
     return FileClock(

@@ -59,13 +59,13 @@ def purge(
     as_json: AsJson = False,
 ) -> None:
     """Remove the case files past their retention (per regulatory profile; default three years). Dry run first."""
-    from activities.archive import CaseArchive
+    from activities.archive import CaseArchive, ExpiredFile
 
     moment = as_utc(as_of) if as_of is not None else datetime.now(UTC)  # a date typed without a zone is UTC
 
-    async def work(engine: AsyncEngine) -> list[tuple[str, str, datetime, datetime]]:
+    async def work(engine: AsyncEngine) -> list[ExpiredFile]:
         archive = CaseArchive(engine, log)
-        return list(await (archive.purge(moment) if apply else archive.expired(moment)))
+        return await (archive.purge(moment) if apply else archive.expired(moment))
 
     files = _read(work)
     if as_json:
