@@ -7,19 +7,21 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Group
 from rich.panel import Panel
 from rich.table import Table
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from complaints.case_file import CaseFile
 from complaints.dates import as_utc
 from complaints.dates import when as _when
 from infra.settings import Settings
 from starter.cli.common import AsJson, ExitCode, console, fail
+
+if TYPE_CHECKING:  # SQLAlchemy is imported where a command reads the archive, not at every CLI start
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 T = TypeVar("T")
 log = logging.getLogger("complaints.purge")
